@@ -1,0 +1,78 @@
+//! Authentication as extractors: a handler's signature says who may call it.
+//! `AuthUser` = any signed-in account, `SellerUser` = SELLER or ADMIN, `AdminUser` = ADMIN.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use jangteo_core::Role;
+use jangteo_services::tokens::Principal;
+
+use crate::observe::RequestContext;
+use crate::{ApiError, AppState};
+
+pub struct AuthUser(pub Principal);
+pub struct SellerUser(pub Principal);
+pub struct AdminUser(pub Principal);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
+        })?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "invalid_token",
+                    "the Authorization header is not a bearer token",
+                )
+            })?;
+        let principal = state
+            .services
+            .keys
+            .verify_access(token, state.services.clock.now())?;
+        if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+            ctx.set_user(principal.user_id);
+        }
+        Ok(AuthUser(principal))
+    }
+}
+
+fn require(principal: Principal, role: Role) -> Result<Principal, ApiError> {
+    if principal.role.satisfies(role) {
+        Ok(principal)
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this route needs the {} role", role.as_str()),
+        ))
+    }
+}
+
+impl FromRequestParts<AppState> for SellerUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
+        require(p, Role::Seller).map(SellerUser)
+    }
+}
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
+        require(p, Role::Admin).map(AdminUser)
+    }
+}

@@ -1,0 +1,35 @@
+//! One module per resource; `api_router` assembles them with their OpenAPI descriptions.
+
+pub mod admin;
+pub mod auth;
+pub mod me;
+pub mod ops;
+pub mod sellers;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(auth::signup))
+        .routes(routes!(auth::verify))
+        .routes(routes!(auth::resend_code))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::get_me, me::patch_me))
+        .routes(routes!(me::list_addresses, me::create_address))
+        .routes(routes!(
+            me::get_address,
+            me::patch_address,
+            me::delete_address
+        ))
+        .routes(routes!(sellers::apply, sellers::list_applications))
+        .routes(routes!(sellers::get_application))
+        .routes(routes!(sellers::approve))
+        .routes(routes!(sellers::reject))
+        .routes(routes!(sellers::my_shop))
+        .routes(routes!(admin::list_users))
+}

@@ -1,0 +1,19 @@
+//! Pure rules of jangteo: value types that can only be built valid, validation, and the
+//! small state machines of accounts. Nothing here performs I/O or is async, so every rule
+//! is unit-tested directly.
+#![forbid(unsafe_code)]
+
+pub mod address;
+pub mod email;
+pub mod ids;
+pub mod mask;
+pub mod money;
+pub mod password;
+pub mod role;
+pub mod seller;
+pub mod validation;
+pub mod verification;
+
+pub use email::Email;
+pub use role::Role;
+pub use validation::{FieldError, FieldErrors};

@@ -1,0 +1,164 @@
+//! Field-level validation errors, collected so that a client learns about every bad field
+//! in one response instead of fixing them one round-trip at a time.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// JSON path of the offending field, e.g. `email` or `address.postal_code`.
+    pub field: String,
+    /// Stable machine-readable reason, e.g. `required`, `too_short`, `invalid_format`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn single(field: &str, code: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, code, message);
+        errors
+    }
+
+    pub fn add(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn as_slice(&self) -> &[FieldError] {
+        &self.0
+    }
+
+    pub fn into_vec(self) -> Vec<FieldError> {
+        self.0
+    }
+
+    /// `Ok(value)` when no error was recorded, so a parser can finish with `errors.finish(v)`.
+    pub fn finish<T>(self, value: T) -> Result<T, FieldErrors> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Records the error of a field parser and keeps going, returning the value if it parsed.
+    pub fn take<T>(&mut self, result: Result<T, FieldErrors>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.extend(e.0);
+                None
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<&str> = self.0.iter().map(|e| e.field.as_str()).collect();
+        write!(f, "invalid fields: {}", fields.join(", "))
+    }
+}
+
+impl std::error::Error for FieldErrors {}
+
+/// A required, trimmed, bounded text field.
+pub fn required_text(
+    field: &str,
+    value: Option<&str>,
+    min_chars: usize,
+    max_chars: usize,
+) -> Result<String, FieldErrors> {
+    let Some(raw) = value else {
+        return Err(FieldErrors::single(
+            field,
+            "required",
+            format!("{field} is required"),
+        ));
+    };
+    bounded_text(field, raw, min_chars, max_chars)
+}
+
+/// A trimmed text field whose length in characters must lie within bounds.
+pub fn bounded_text(
+    field: &str,
+    raw: &str,
+    min_chars: usize,
+    max_chars: usize,
+) -> Result<String, FieldErrors> {
+    let value = raw.trim();
+    let len = value.chars().count();
+    if len == 0 && min_chars > 0 {
+        return Err(FieldErrors::single(
+            field,
+            "required",
+            format!("{field} must not be empty"),
+        ));
+    }
+    if len < min_chars {
+        return Err(FieldErrors::single(
+            field,
+            "too_short",
+            format!("{field} must be at least {min_chars} characters"),
+        ));
+    }
+    if len > max_chars {
+        return Err(FieldErrors::single(
+            field,
+            "too_long",
+            format!("{field} must be at most {max_chars} characters"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err(FieldErrors::single(
+            field,
+            "invalid_characters",
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_error() {
+        let mut errors = FieldErrors::new();
+        assert!(errors.take(required_text("name", None, 1, 10)).is_none());
+        assert!(
+            errors
+                .take(required_text("city", Some("   "), 1, 10))
+                .is_none()
+        );
+        assert_eq!(
+            errors.take(required_text("ok", Some(" 서울 "), 1, 10)),
+            Some("서울".into())
+        );
+        let fields: Vec<_> = errors.as_slice().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "city"]);
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        assert!(required_text("n", Some("가나다"), 1, 3).is_ok());
+        assert!(required_text("n", Some("가나다라"), 1, 3).is_err());
+        assert!(required_text("n", Some("a\u{0}b"), 1, 3).is_err());
+    }
+}

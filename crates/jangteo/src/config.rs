@@ -1,0 +1,201 @@
+//! Layered configuration: built-in defaults < `jangteo.toml` < `JANGTEO_*` environment
+//! variables < command-line flags. Nested keys use `__` in variables
+//! (`JANGTEO_MAIL__SMTP_URL`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: String,
+    /// Where the embedded defaults keep their files (SQLite database, mail, secrets).
+    pub data_dir: PathBuf,
+    /// `sqlite://…`, `postgres://…` or `mysql://…`; default: SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    /// HMAC key for access tokens, at least 32 bytes. Default: generated once and kept in
+    /// `data_dir/jwt-secret`. Set it explicitly when several processes serve one shop.
+    pub jwt_secret: Option<String>,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_days: i64,
+    /// E-mail of the admin account created on first start.
+    pub admin_email: String,
+    /// `json` (default) or `pretty`.
+    pub log_format: String,
+    /// A tracing filter, e.g. `info` or `jangteo=debug,info`.
+    pub log_level: String,
+    pub body_limit_bytes: usize,
+    pub trust_forwarded_for: bool,
+    /// How long shutdown waits for in-flight requests before giving up.
+    pub shutdown_grace_secs: u64,
+    pub request_timeout_secs: u64,
+    pub mail: MailConfig,
+    pub rate_limits: RateLimitConfig,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailConfig {
+    pub from: String,
+    /// When set, mail goes over SMTP (`smtp://user:pass@host:587?tls=required`, `smtps://…`);
+    /// otherwise each message is written under `data_dir/mail/`.
+    pub smtp_url: Option<String>,
+}
+
+/// Attempts allowed per minute.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    pub signup_per_ip: u32,
+    pub login_per_ip: u32,
+    pub login_per_account: u32,
+    pub code_per_ip: u32,
+    pub code_per_account: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 20,
+            jwt_secret: None,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_days: 30,
+            admin_email: "admin@jangteo.local".into(),
+            log_format: "json".into(),
+            log_level: "info".into(),
+            body_limit_bytes: 64 * 1024,
+            trust_forwarded_for: false,
+            shutdown_grace_secs: 30,
+            request_timeout_secs: 30,
+            mail: MailConfig::default(),
+            rate_limits: RateLimitConfig::default(),
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "jangteo <no-reply@jangteo.local>".into(),
+            smtp_url: None,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let d = jangteo_api::RateLimitSettings::default();
+        Self {
+            signup_per_ip: d.signup_per_ip,
+            login_per_ip: d.login_per_ip,
+            login_per_account: d.login_per_account,
+            code_per_ip: d.code_per_ip,
+            code_per_account: d.code_per_account,
+        }
+    }
+}
+
+impl From<&RateLimitConfig> for jangteo_api::RateLimitSettings {
+    fn from(c: &RateLimitConfig) -> Self {
+        Self {
+            signup_per_ip: c.signup_per_ip,
+            login_per_ip: c.login_per_ip,
+            login_per_account: c.login_per_account,
+            code_per_ip: c.code_per_ip,
+            code_per_account: c.code_per_account,
+        }
+    }
+}
+
+impl Config {
+    /// Reads defaults, then the TOML file (the given one, which must exist, or
+    /// `./jangteo.toml` if present), then `JANGTEO_*` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                anyhow::ensure!(
+                    path.exists(),
+                    "config file {} does not exist",
+                    path.display()
+                );
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("jangteo.toml")),
+        }
+        figment = figment.merge(
+            Env::prefixed("JANGTEO_")
+                .split("__")
+                .ignore(&["config", "test_database_url"]),
+        );
+        figment.extract().context("invalid configuration")
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("jangteo.db").display()
+            )
+        })
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+
+    /// The configured JWT secret, or the one kept in `data_dir` (created on first use), so
+    /// that sessions survive a restart of the embedded server.
+    pub fn jwt_secret(&self) -> anyhow::Result<Vec<u8>> {
+        if let Some(secret) = &self.jwt_secret {
+            anyhow::ensure!(
+                secret.len() >= 32,
+                "jwt_secret must be at least 32 bytes long"
+            );
+            return Ok(secret.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("jwt-secret");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let existing = existing.trim();
+            if existing.len() >= 32 {
+                return Ok(existing.as_bytes().to_vec());
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let secret = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+        Ok(secret.into_bytes())
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(content.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}

@@ -1,0 +1,10 @@
+//! The jangteo application: configuration, start-up wiring and telemetry, shared by the
+//! `jangteo` binary and the integration tests so both run exactly the same server.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::{Application, Overrides};

@@ -1,0 +1,138 @@
+//! `jangteo`: serve the shop, migrate the database, manage admins.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jangteo::{Application, Config, Overrides, startup, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "jangteo",
+    version,
+    about = "A headless commerce engine. With no command, serves the shop."
+)]
+struct Cli {
+    /// Configuration file (default: ./jangteo.toml if it exists).
+    #[arg(long, global = true, env = "JANGTEO_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080 (overrides JANGTEO_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage admin accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a verified admin account. Without --password a random one is printed.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "JANGTEO_ADMIN_PASSWORD")]
+        password: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("jangteo: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log_format, &config.log_level);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("jangteo: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve { listen: None }) {
+            Command::Serve { listen } => {
+                if let Some(listen) = listen {
+                    config.listen = listen;
+                }
+                serve(config).await
+            }
+            Command::Migrate => migrate(config).await,
+            Command::Admin {
+                command: AdminCommand::Create { email, password },
+            } => admin_create(config, email, password).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "jangteo failed");
+            eprintln!("jangteo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(&config, Overrides::default()).await?;
+    if let Some((email, password)) = &app.admin_credentials {
+        println!(
+            "\n  jangteo created the first admin account. Save these credentials; they are not shown again.\n\
+             \n    email:    {email}\n    password: {password}\n"
+        );
+    }
+    let addr = app.local_addr();
+    tracing::info!(
+        listen = %addr,
+        database = jangteo_store::Backend::from_url(&config.database_url()).map_or("?", |b| b.name()),
+        docs = format!("http://{addr}/docs"),
+        "jangteo is serving"
+    );
+    app.run_until(startup::shutdown_signal()).await
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let db = startup::open_database(&config).await?;
+    for name in jangteo_store::applied_migrations(&db).await? {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+async fn admin_create(
+    config: Config,
+    email: String,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let db = startup::open_database(&config).await?;
+    let services = startup::services(&config, db, Overrides::default())?;
+    let generated = password.is_none();
+    let password =
+        password.unwrap_or_else(|| jangteo_services::tokens::new_refresh_token()[..20].to_owned());
+    let admin = services
+        .accounts()
+        .create_admin(&email, &password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("created admin {} ({})", admin.email, admin.id);
+    if generated {
+        println!("password: {password}");
+    }
+    Ok(())
+}

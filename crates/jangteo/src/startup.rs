@@ -1,0 +1,195 @@
+//! Builds the application from configuration, once, for `jangteo serve` and the tests alike.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use jangteo_api::{AppState, HttpSettings, RateLimits};
+use jangteo_services::Services;
+use jangteo_services::clock::{Clock, SystemClock};
+use jangteo_services::mail::{FileMailer, Mailer, SmtpMailer};
+use jangteo_services::tokens::TokenKeys;
+use jangteo_store::{DatabaseConnection, DbSettings};
+use tokio::net::TcpListener;
+
+use crate::Config;
+
+/// Replacements for adapters, used by tests (a clock they can move, a mailer they can read).
+#[derive(Default)]
+pub struct Overrides {
+    pub clock: Option<Arc<dyn Clock>>,
+    pub mailer: Option<Arc<dyn Mailer>>,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    grace: Duration,
+    /// Set when this start created the first admin account: shown once, never stored.
+    pub admin_credentials: Option<(String, String)>,
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let settings = DbSettings {
+        url: config.database_url(),
+        max_connections: config.database_max_connections,
+        acquire_timeout: Duration::from_secs(10),
+    };
+    let db = jangteo_store::connect(&settings)
+        .await
+        .with_context(|| format!("connecting to {settings:?}"))?;
+    jangteo_store::migrate(&db)
+        .await
+        .context("applying migrations")?;
+    Ok(db)
+}
+
+/// Builds the services from configuration (the adapters chosen here).
+pub fn services(
+    config: &Config,
+    db: DatabaseConnection,
+    overrides: Overrides,
+) -> anyhow::Result<Services> {
+    let mailer: Arc<dyn Mailer> = match (overrides.mailer, &config.mail.smtp_url) {
+        (Some(m), _) => m,
+        (None, Some(url)) => Arc::new(SmtpMailer::new(url, config.mail.from.clone())?),
+        (None, None) => Arc::new(FileMailer::new(config.mail_dir(), config.mail.from.clone())),
+    };
+    let keys = TokenKeys::new(
+        &config.jwt_secret()?,
+        chrono::Duration::seconds(config.access_token_ttl_secs),
+        chrono::Duration::days(config.refresh_token_ttl_days),
+    );
+    Ok(Services {
+        db,
+        clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        mailer,
+        keys: Arc::new(keys),
+    })
+}
+
+impl Application {
+    pub async fn build(config: &Config, overrides: Overrides) -> anyhow::Result<Self> {
+        let db = open_database(config).await?;
+        let services = services(config, db, overrides)?;
+        let admin_credentials = services
+            .accounts()
+            .bootstrap_admin(&config.admin_email)
+            .await?;
+        let limits = Arc::new(RateLimits::new(&(&config.rate_limits).into()));
+        let state = AppState {
+            services,
+            limits,
+            metrics: jangteo_api::install_metrics_recorder(),
+            http: Arc::new(HttpSettings {
+                body_limit_bytes: config.body_limit_bytes,
+                trust_forwarded_for: config.trust_forwarded_for,
+                request_timeout: Duration::from_secs(config.request_timeout_secs),
+            }),
+        };
+        let router = jangteo_api::router(state.clone());
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+            grace: Duration::from_secs(config.shutdown_grace_secs),
+            admin_credentials,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.state.services
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting connections and lets in-flight
+    /// requests finish (for at most the configured grace period).
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let serve = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: draining in-flight requests");
+            let _ = tx.send(true);
+        });
+        let grace = self.grace;
+        let mut rx_deadline = rx.clone();
+        let deadline = async move {
+            let _ = rx_deadline.wait_for(|stop| *stop).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            res = serve => res.context("server error")?,
+            () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over; closing remaining connections"),
+        }
+        housekeeping.abort();
+        self.state.services.db.clone().close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Periodic upkeep: forget idle rate-limit keys and purge long-expired refresh tokens.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut rounds: u64 = 0;
+    loop {
+        tick.tick().await;
+        state.limits.shrink();
+        if rounds % 60 == 0 {
+            let cutoff = state.services.clock.now() - chrono::Duration::days(7);
+            match jangteo_store::accounts::purge_expired_refresh_tokens(&state.services.db, cutoff)
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired refresh tokens purged"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
+            }
+        }
+        rounds += 1;
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

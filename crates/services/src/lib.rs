@@ -1,0 +1,44 @@
+//! jangteo domain services: the use cases, their transactions, and the ports they need
+//! (clock, mailer). Services never see HTTP types; the api crate maps their results.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod addresses;
+pub mod clock;
+mod error;
+pub mod mail;
+pub mod passwords;
+pub mod sellers;
+pub mod tokens;
+
+use std::sync::Arc;
+
+pub use error::{ServiceError, ServiceResult};
+pub use jangteo_store::DatabaseConnection;
+
+use clock::Clock;
+use mail::Mailer;
+use tokens::TokenKeys;
+
+/// Everything a use case may need, built once at start-up and shared by every request.
+#[derive(Clone)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn Mailer>,
+    pub keys: Arc<TokenKeys>,
+}
+
+impl Services {
+    pub fn accounts(&self) -> accounts::Accounts<'_> {
+        accounts::Accounts::new(self)
+    }
+
+    pub fn addresses(&self) -> addresses::AddressBook<'_> {
+        addresses::AddressBook::new(self)
+    }
+
+    pub fn sellers(&self) -> sellers::Sellers<'_> {
+        sellers::Sellers::new(self)
+    }
+}

@@ -1,0 +1,202 @@
+//! Becoming a seller: a customer applies, an admin approves (the account becomes SELLER and
+//! a seller profile is created in the same transaction) or rejects with a reason.
+
+use chrono::{DateTime, Utc};
+use jangteo_core::seller::{self, ApplicationStatus, BusinessNumber};
+use jangteo_core::{FieldErrors, Role, ids, validation};
+use jangteo_store::entities::{seller_applications, sellers};
+use jangteo_store::{StoreError, TransactionTrait, accounts, sellers as store};
+use uuid::Uuid;
+
+use crate::error::NotFoundAs;
+use crate::tokens::Principal;
+use crate::{ServiceError, ServiceResult, Services};
+
+pub struct Sellers<'a> {
+    s: &'a Services,
+}
+
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub shop_name: String,
+    pub business_number: String,
+    pub status: ApplicationStatus,
+    pub reason: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<seller_applications::Model> for Application {
+    type Error = ServiceError;
+
+    fn try_from(m: seller_applications::Model) -> ServiceResult<Self> {
+        let status = ApplicationStatus::parse(&m.status).ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!("unknown application status {:?}", m.status))
+        })?;
+        Ok(Application {
+            id: m.id,
+            user_id: m.user_id,
+            shop_name: m.shop_name,
+            business_number: m.business_number,
+            status,
+            reason: m.reason,
+            decided_at: m.decided_at,
+            created_at: m.created_at,
+        })
+    }
+}
+
+pub enum Decision<'r> {
+    Approve,
+    Reject { reason: Option<&'r str> },
+}
+
+impl<'a> Sellers<'a> {
+    pub(crate) fn new(s: &'a Services) -> Self {
+        Self { s }
+    }
+
+    pub async fn apply(
+        &self,
+        who: Principal,
+        shop_name: Option<&str>,
+        business_number: Option<&str>,
+    ) -> ServiceResult<Application> {
+        let mut errors = FieldErrors::new();
+        let shop_name = errors.take(seller::shop_name("shop_name", shop_name));
+        let number = match business_number {
+            None => {
+                errors.add("business_number", "required", "business_number is required");
+                None
+            }
+            Some(raw) => errors.take(BusinessNumber::parse("business_number", raw)),
+        };
+        let (Some(shop_name), Some(number)) = errors.finish((shop_name, number))? else {
+            unreachable!()
+        };
+        // Read the role from the database: the token may predate an approval.
+        let user = accounts::find_user(&self.s.db, who.user_id)
+            .await
+            .not_found_as("user")?;
+        if Role::parse(&user.role).is_some_and(|r| r.satisfies(Role::Seller)) {
+            return Err(ServiceError::conflict(
+                "already_seller",
+                "this account can already sell",
+            ));
+        }
+        let row = seller_applications::Model {
+            id: ids::new_id(),
+            user_id: who.user_id,
+            shop_name,
+            business_number: number.as_str().to_owned(),
+            status: ApplicationStatus::Pending.as_str().to_owned(),
+            pending_user_id: Some(who.user_id),
+            reason: None,
+            decided_by: None,
+            decided_at: None,
+            created_at: self.s.clock.now(),
+        };
+        store::insert_application(&self.s.db, row.clone())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => ServiceError::conflict(
+                    "application_pending",
+                    "an application of this account is already pending",
+                ),
+                other => other.into(),
+            })?;
+        row.try_into()
+    }
+
+    /// Admins see every application (optionally by status); others only their own.
+    pub async fn list(
+        &self,
+        who: Principal,
+        status: Option<ApplicationStatus>,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> ServiceResult<Vec<Application>> {
+        let owner = (who.role != Role::Admin).then_some(who.user_id);
+        let rows = store::list_applications(
+            &self.s.db,
+            owner,
+            status.map(ApplicationStatus::as_str),
+            after,
+            limit,
+        )
+        .await?;
+        rows.into_iter().map(Application::try_from).collect()
+    }
+
+    pub async fn get(&self, who: Principal, id: Uuid) -> ServiceResult<Application> {
+        let app = store::find_application(&self.s.db, id)
+            .await
+            .not_found_as("application")?;
+        // Another user's application is reported as missing, not forbidden: ids leak nothing.
+        if who.role != Role::Admin && app.user_id != who.user_id {
+            return Err(ServiceError::NotFound("application"));
+        }
+        app.try_into()
+    }
+
+    pub async fn decide(
+        &self,
+        admin: Principal,
+        id: Uuid,
+        decision: Decision<'_>,
+    ) -> ServiceResult<Application> {
+        let reason = match &decision {
+            Decision::Reject { reason: Some(r) } => {
+                Some(validation::bounded_text("reason", r, 1, 500)?)
+            }
+            _ => None,
+        };
+        let now = self.s.clock.now();
+        let txn = self.s.db.begin().await?;
+        let app = store::find_application(&txn, id)
+            .await
+            .not_found_as("application")?;
+        let status = match decision {
+            Decision::Approve => ApplicationStatus::Approved,
+            Decision::Reject { .. } => ApplicationStatus::Rejected,
+        };
+        if !store::decide_application(&txn, id, status.as_str(), reason, admin.user_id, now).await?
+        {
+            return Err(ServiceError::conflict(
+                "application_decided",
+                "this application was already decided",
+            ));
+        }
+        if status == ApplicationStatus::Approved {
+            store::insert_seller(
+                &txn,
+                sellers::Model {
+                    user_id: app.user_id,
+                    shop_name: app.shop_name.clone(),
+                    business_number: app.business_number.clone(),
+                    application_id: app.id,
+                    created_at: now,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => {
+                    ServiceError::conflict("shop_name_taken", "another seller uses this shop name")
+                }
+                other => other.into(),
+            })?;
+            accounts::set_role(&txn, app.user_id, Role::Seller.as_str(), now).await?;
+        }
+        let decided = store::find_application(&txn, id).await?;
+        txn.commit().await?;
+        decided.try_into()
+    }
+
+    pub async fn profile(&self, who: Principal) -> ServiceResult<sellers::Model> {
+        store::find_seller(&self.s.db, who.user_id)
+            .await
+            .not_found_as("seller profile")
+    }
+}

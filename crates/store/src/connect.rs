@@ -1,0 +1,155 @@
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+
+use crate::StoreResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    pub fn of(db: &DatabaseConnection) -> Self {
+        match db.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            DbBackend::MySql => Backend::MySql,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    pub fn from_url(url: &str) -> Option<Self> {
+        let scheme = url.split(':').next()?;
+        match scheme {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            "mysql" | "mariadb" => Some(Backend::MySql),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
+        }
+    }
+}
+
+/// Connection settings. `Debug` redacts the password in the URL so that settings can be
+/// logged without leaking credentials.
+#[derive(Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl std::fmt::Debug for DbSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// `postgres://app:secret@db/shop` → `postgres://app:***@db/shop`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
+    let backend = Backend::from_url(&settings.url).ok_or_else(|| {
+        sea_orm::DbErr::Custom(format!(
+            "unsupported database URL {}: use sqlite://, postgres:// or mysql://",
+            redact_url(&settings.url)
+        ))
+    })?;
+    let mut opts = ConnectOptions::new(settings.url.clone());
+    opts.acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    match backend {
+        Backend::Sqlite => {
+            // One writer at a time is SQLite's model. A single pooled connection avoids
+            // SQLITE_BUSY on read→write lock upgrades inside transactions, which a busy
+            // timeout cannot resolve; WAL keeps the file readable by `jangteo audit` etc.
+            // while the server runs.
+            opts.max_connections(1)
+                .min_connections(1)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.create_if_missing(true)
+                        .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(10))
+                });
+        }
+        Backend::Postgres | Backend::MySql => {
+            opts.max_connections(settings.max_connections)
+                .min_connections(1);
+        }
+    }
+    if backend == Backend::MySql {
+        // Store and read DATETIME values as UTC regardless of the server's time zone.
+        opts.map_sqlx_mysql_opts(|o| o.timezone(Some("+00:00".to_owned())));
+    }
+    Ok(Database::connect(opts).await?)
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// Current pool state, exported as metrics.
+pub fn pool_stats(db: &DatabaseConnection) -> PoolStats {
+    fn from<DB: sea_orm::sqlx::Database>(p: &sea_orm::sqlx::Pool<DB>) -> PoolStats {
+        PoolStats {
+            size: p.size(),
+            idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+            max: p.options().get_max_connections(),
+        }
+    }
+    match Backend::of(db) {
+        Backend::Sqlite => from(db.get_sqlite_connection_pool()),
+        Backend::Postgres => from(db.get_postgres_connection_pool()),
+        Backend::MySql => from(db.get_mysql_connection_pool()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/shop"),
+            "postgres://app:***@db:5432/shop"
+        );
+        assert_eq!(
+            redact_url("sqlite://./data/jangteo.db"),
+            "sqlite://./data/jangteo.db"
+        );
+        assert_eq!(
+            redact_url("mysql://root@localhost/test"),
+            "mysql://root@localhost/test"
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! jangteo storage: one SeaORM/SeaQuery code path for SQLite, PostgreSQL and MySQL/MariaDB.
+//!
+//! The crate holds the schema (versioned migrations), the entities and one query module per
+//! domain. Services own transactions: every query function takes `&impl ConnectionTrait`, so
+//! it runs on the pool or inside a caller's transaction alike.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod addresses;
+mod connect;
+pub mod entities;
+mod error;
+pub mod migrations;
+pub mod sellers;
+
+pub use connect::{Backend, DbSettings, PoolStats, connect, pool_stats};
+pub use error::{StoreError, StoreResult};
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+
+use sea_orm_migration::MigratorTrait;
+
+/// Applies every pending migration. Safe to call on each start: applied versions are
+/// recorded in `seaql_migrations` and skipped.
+pub async fn migrate(db: &DatabaseConnection) -> StoreResult<()> {
+    migrations::Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// Names of migrations applied so far, oldest first.
+pub async fn applied_migrations(db: &DatabaseConnection) -> StoreResult<Vec<String>> {
+    let applied = migrations::Migrator::get_applied_migrations(db).await?;
+    Ok(applied.iter().map(|m| m.name().to_owned()).collect())
+}
+
+/// `SELECT 1`: used by `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> StoreResult<()> {
+    db.ping().await?;
+    Ok(())
+}

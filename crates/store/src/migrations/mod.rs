@@ -1,0 +1,26 @@
+//! Versioned schema migrations. Each file is one released version of the schema and is
+//! never edited after release; a change is a new file.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_accounts::Migration)]
+    }
+}
+
+/// A UTC timestamp column. PostgreSQL gets `timestamptz`; MySQL/MariaDB get `datetime(6)`
+/// because their `timestamp` ends in 2038 and converts through the session time zone.
+pub(crate) fn utc_timestamp(manager: &SchemaManager, name: impl IntoIden) -> ColumnDef {
+    let mut col = ColumnDef::new(name);
+    match manager.get_database_backend() {
+        sea_orm::DbBackend::MySql => col.custom(Alias::new("datetime(6)")),
+        _ => col.timestamp_with_time_zone(),
+    };
+    col
+}
