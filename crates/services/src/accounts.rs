@@ -6,7 +6,7 @@ use jangteo_core::verification::{self, CodeCheck, PendingCode};
 use jangteo_core::{Email, FieldErrors, Role, ids, password, validation};
 use jangteo_store::entities::{email_codes, refresh_tokens, users};
 use jangteo_store::{StoreError, TransactionTrait, accounts as store};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use crate::error::NotFoundAs;
@@ -263,9 +263,10 @@ impl<'a> Accounts<'a> {
             ))),
             CodeCheck::Locked => Err(code_locked()),
             CodeCheck::Mismatch { remaining } => {
-                if !store::count_failed_guess(self.db(), user.id, verification::MAX_ATTEMPTS)
-                    .await?
-                {
+                let counted =
+                    store::count_failed_guess(self.db(), user.id, verification::MAX_ATTEMPTS)
+                        .await?;
+                if !counted || remaining == 0 {
                     return Err(code_locked());
                 }
                 Err(ServiceError::Validation(FieldErrors::single(
@@ -330,16 +331,21 @@ impl<'a> Accounts<'a> {
             user_id: user.id,
             role: parse_role(&user.role)?,
         };
-        self.issue_pair(principal, ids::new_id()).await
+        self.issue_pair(self.db(), principal, ids::new_id()).await
     }
 
-    async fn issue_pair(&self, principal: Principal, family_id: Uuid) -> ServiceResult<TokenPair> {
+    async fn issue_pair(
+        &self,
+        c: &impl ConnectionTrait,
+        principal: Principal,
+        family_id: Uuid,
+    ) -> ServiceResult<TokenPair> {
         let now = self.now();
         let keys = &self.s.keys;
         let access_token = keys.issue_access(principal, now)?;
         let refresh_token = tokens::new_refresh_token();
         store::insert_refresh_token(
-            self.db(),
+            c,
             refresh_tokens::Model {
                 id: ids::new_id(),
                 family_id,
@@ -391,18 +397,25 @@ impl<'a> Accounts<'a> {
                 "the refresh token has expired",
             ));
         }
-        if !store::claim_refresh_token(self.db(), row.id, now).await? {
+        // Claim and successor in one transaction: a racing presentation of the same token
+        // blocks on the claimed row until the successor is committed, so its family
+        // revocation (below) also revokes the successor. No live token survives a reuse.
+        let txn = self.db().begin().await?;
+        if !store::claim_refresh_token(&txn, row.id, now).await? {
+            txn.rollback().await?;
             // Another request rotated (or revoked) it a moment ago: same as reuse.
             return Err(self.reuse_detected(&row, now).await);
         }
-        let user = store::find_user(self.db(), row.user_id)
+        let user = store::find_user(&txn, row.user_id)
             .await
             .map_err(|_| invalid())?;
         let principal = Principal {
             user_id: user.id,
             role: parse_role(&user.role)?,
         };
-        self.issue_pair(principal, row.family_id).await
+        let pair = self.issue_pair(&txn, principal, row.family_id).await?;
+        txn.commit().await?;
+        Ok(pair)
     }
 
     async fn reuse_detected(

@@ -1,0 +1,407 @@
+//! Sign-up, e-mail verification, login and the profile.
+
+use chrono::Duration;
+use futures::future::join_all;
+use jangteo_store::accounts as store;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn full_account_flow() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/auth/signup",
+            json!({"email": "Kim.CS@Example.com", "password": PASSWORD, "display_name": "김철수"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["email"], "kim.cs@example.com", "e-mail is normalised");
+    assert_eq!(body["email_verified"], false);
+    assert_eq!(body["role"], "USER");
+
+    // Not verified yet: login is refused with a clear reason.
+    assert_problem(
+        app.login("kim.cs@example.com", PASSWORD).await,
+        StatusCode::FORBIDDEN,
+        "email_not_verified",
+    )
+    .await;
+
+    let code = app.latest_code("kim.cs@example.com");
+    let res = app.verify("KIM.cs@example.com", &code).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["email_verified"], true);
+
+    let s = app.session("kim.cs@example.com", PASSWORD).await;
+    let me: Value = app
+        .get_auth("/api/v1/me", &s.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "kim.cs@example.com");
+    assert_eq!(me["display_name"], "김철수");
+    assert_eq!(me["email_verified"], true);
+
+    let res = app
+        .request(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            Some(&s.access),
+            Some(json!({"phone": "010-1234-5678", "display_name": "철수"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["phone"], "010-1234-5678");
+    assert_eq!(me["display_name"], "철수");
+    // null clears, absent leaves alone
+    let me: Value = app
+        .request(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            Some(&s.access),
+            Some(json!({"phone": null})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["phone"], Value::Null);
+    assert_eq!(me["display_name"], "철수");
+
+    // Wrong password
+    assert_problem(
+        app.login("kim.cs@example.com", "wrong horse battery").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    // Unknown account looks the same as a wrong password
+    assert_problem(
+        app.login("nobody@example.com", PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_code_then_right_code() {
+    let app = spawn_app().await;
+    app.signup("lee@example.com").await;
+    let code = app.latest_code("lee@example.com");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let p = assert_problem(
+        app.verify("lee@example.com", wrong).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "code_mismatch");
+    assert_eq!(p["errors"][0]["field"], "code");
+    let p = assert_problem(
+        app.verify("lee@example.com", "12ab").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "invalid_format");
+    assert_eq!(
+        app.verify("lee@example.com", &code).await.status(),
+        StatusCode::OK
+    );
+    // Verifying again is harmless.
+    assert_eq!(
+        app.verify("lee@example.com", &code).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn expired_code_is_refused_and_a_new_one_works() {
+    let app = spawn_app().await;
+    app.signup("park@example.com").await;
+    let code = app.latest_code("park@example.com");
+    app.clock.advance(Duration::minutes(16));
+    let p = assert_problem(
+        app.verify("park@example.com", &code).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "code_expired");
+    let user = store::find_user_by_email(&app.services.db, "park@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.email_verified_at.is_none(), "nothing changed");
+
+    let res = app
+        .post(
+            "/api/v1/auth/verify/resend",
+            json!({"email": "park@example.com"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let fresh = app.latest_code("park@example.com");
+    assert_eq!(
+        app.verify("park@example.com", &fresh).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn too_many_wrong_codes_lock_the_code() {
+    let app = spawn_app().await;
+    app.signup("choi@example.com").await;
+    let code = app.latest_code("choi@example.com");
+    let wrong = if code == "999999" { "888888" } else { "999999" };
+    for _ in 0..4 {
+        assert_eq!(
+            app.verify("choi@example.com", wrong).await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    let res = app.verify("choi@example.com", wrong).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "code_attempts_exceeded").await;
+    // Even the right code is refused now.
+    assert_problem(
+        app.verify("choi@example.com", &code).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "code_attempts_exceeded",
+    )
+    .await;
+    let user = store::find_user_by_email(&app.services.db, "choi@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.email_verified_at.is_none());
+
+    // Resending too soon is refused; after the cool-down a new code works.
+    assert_problem(
+        app.post(
+            "/api/v1/auth/verify/resend",
+            json!({"email": "choi@example.com"}),
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "code_resend_too_soon",
+    )
+    .await;
+    app.clock.advance(Duration::seconds(61));
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/verify/resend",
+            json!({"email": "choi@example.com"})
+        )
+        .await
+        .status(),
+        StatusCode::ACCEPTED
+    );
+    let fresh = app.latest_code("choi@example.com");
+    assert_eq!(
+        app.verify("choi@example.com", &fresh).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn parallel_wrong_guesses_cannot_exceed_the_attempt_limit() {
+    let app = spawn_app().await;
+    app.signup("guess@example.com").await;
+    let code = app.latest_code("guess@example.com");
+    let guesses: Vec<String> = (0..40u32)
+        .map(|i| format!("{:06}", (i * 7919) % 1_000_000))
+        .filter(|g| *g != code)
+        .collect();
+    let results = join_all(guesses.iter().map(|g| app.verify("guess@example.com", g))).await;
+    let mismatches = results
+        .iter()
+        .filter(|r| r.status() == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert!(
+        mismatches <= 5,
+        "{mismatches} guesses were evaluated; the limit is 5"
+    );
+    let row = store::find_email_code(
+        &app.services.db,
+        store::find_user_by_email(&app.services.db, "guess@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(row.attempts, 5);
+}
+
+#[tokio::test]
+async fn duplicate_email_is_a_conflict() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.signup("dup@example.com").await.status(),
+        StatusCode::CREATED
+    );
+    assert_problem(
+        app.signup("dup@example.com").await,
+        StatusCode::CONFLICT,
+        "email_taken",
+    )
+    .await;
+    assert_problem(
+        app.signup("  DUP@Example.COM ").await,
+        StatusCode::CONFLICT,
+        "email_taken",
+    )
+    .await;
+    assert_eq!(
+        store::count_users_with_email(&app.services.db, "dup@example.com")
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn missing_and_weak_fields_are_listed() {
+    let app = spawn_app().await;
+    let p = assert_problem(
+        app.post("/api/v1/auth/signup", json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["email", "password"]);
+    let p = assert_problem(
+        app.post(
+            "/api/v1/auth/signup",
+            json!({"email": "not-an-email", "password": "short", "display_name": ""}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["email", "password", "display_name"]);
+    let p = assert_problem(
+        app.post(
+            "/api/v1/auth/signup",
+            json!({"email": "weak@example.com", "password": "password1234"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "too_weak");
+    assert_eq!(
+        store::count_users_with_email(&app.services.db, "weak@example.com")
+            .await
+            .unwrap(),
+        0,
+        "nothing written"
+    );
+    let p = assert_problem(
+        app.post(
+            "/api/v1/auth/signup",
+            json!({"email": 42, "password": PASSWORD}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["email"]);
+}
+
+#[tokio::test]
+async fn profile_changes_are_validated() {
+    let app = spawn_app().await;
+    let s = app.user("val@example.com").await;
+    let res = app
+        .request(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            Some(&s.access),
+            Some(json!({"phone": "call me maybe", "display_name": "x".repeat(51)})),
+        )
+        .await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(fields(&p), ["display_name", "phone"]);
+    let res = app
+        .request(
+            reqwest::Method::PATCH,
+            "/api/v1/me",
+            Some(&s.access),
+            Some(json!({"role": "ADMIN"})),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let me: Value = app
+        .get_auth("/api/v1/me", &s.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "USER");
+    assert_eq!(me["phone"], Value::Null);
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let app = spawn_app_with(|c| {
+        c.rate_limits.signup_per_ip = 3;
+        c.rate_limits.login_per_account = 2;
+    })
+    .await;
+    for i in 0..3 {
+        assert_eq!(
+            app.signup(&format!("rl{i}@example.com")).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let res = app.signup("rl3@example.com").await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(
+        store::count_users_with_email(&app.services.db, "rl3@example.com")
+            .await
+            .unwrap(),
+        0
+    );
+
+    for _ in 0..2 {
+        assert_eq!(
+            app.login("victim@example.com", "guess guess guess")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_problem(
+        app.login("VICTIM@example.com", "guess guess guess").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+    // Another account from the same address is not affected by that account's limit.
+    assert_eq!(
+        app.login("other@example.com", "guess guess guess")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -1,0 +1,19 @@
+//! The HTTP story suite: every test starts the real server on a random port with its own
+//! fresh database and talks to it over HTTP. The engine comes from
+//! `JANGTEO_TEST_DATABASE_URL` (a PostgreSQL or MySQL server URL; each test creates its own
+//! database there); without it, each test uses SQLite in a temporary directory.
+//! All tests compile into this one binary so the suite builds and links once.
+
+mod helpers;
+
+mod accounts;
+mod addresses;
+mod authorization;
+mod concurrency;
+mod conventions;
+mod docs;
+mod mail_smtp;
+mod ops;
+mod sellers;
+mod shutdown;
+mod tokens;
