@@ -38,13 +38,12 @@ pub fn check_new(field: &str, password: &str, email: Option<&str>) -> Result<(),
     {
         return weak("too_weak", "password is too common".into());
     }
-    if let Some(local) = email.and_then(|e| e.split('@').next()) {
-        if local.len() >= 4 && lower.contains(&local.to_lowercase()) {
-            return weak(
-                "too_weak",
-                "password must not contain the e-mail address".into(),
-            );
-        }
+    let local_part = email.and_then(|e| e.split('@').next()).unwrap_or_default();
+    if local_part.len() >= 4 && lower.contains(&local_part.to_lowercase()) {
+        return weak(
+            "too_weak",
+            "password must not contain the e-mail address".into(),
+        );
     }
     Ok(())
 }

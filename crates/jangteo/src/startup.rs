@@ -158,7 +158,7 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.limits.shrink();
-        if rounds % 60 == 0 {
+        if rounds.is_multiple_of(60) {
             let cutoff = state.services.clock.now() - chrono::Duration::days(7);
             match jangteo_store::accounts::purge_expired_refresh_tokens(&state.services.db, cutoff)
                 .await

@@ -36,10 +36,10 @@ async fn slow_in_flight_request_completes_after_sigterm() {
             let mut ready = Some(ready_tx);
             let mut lines = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                if line.contains("jangteo is serving") {
-                    if let Some(tx) = ready.take() {
-                        let _ = tx.send(());
-                    }
+                if line.contains("jangteo is serving")
+                    && let Some(tx) = ready.take()
+                {
+                    let _ = tx.send(());
                 }
                 output.lock().unwrap().push(line);
             }
