@@ -9,11 +9,12 @@ mod helpers;
 mod accounts;
 mod addresses;
 mod authorization;
+mod binary;
 mod concurrency;
 mod conventions;
 mod docs;
 mod mail_smtp;
 mod ops;
 mod sellers;
-mod shutdown;
+
 mod tokens;

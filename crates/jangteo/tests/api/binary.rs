@@ -1,4 +1,5 @@
-//! The real binary: zero-config start, graceful shutdown on SIGTERM, masked logs.
+//! The real binary: zero-config start, graceful shutdown on SIGTERM, masked logs, the
+//! `migrate` and `admin create` commands, and configuration layering.
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -134,4 +135,127 @@ async fn slow_in_flight_request_completes_after_sigterm() {
         logs.iter().all(|l| !l.contains(&password)),
         "no password in logs"
     );
+}
+
+fn jangteo(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jangteo"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+#[test]
+fn migrate_and_admin_create_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = jangteo(dir.path()).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied m20261122_000001_accounts"));
+
+    let out = jangteo(dir.path())
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "Ops@Example.com",
+            "--password",
+            "a long admin passphrase",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin ops@example.com"));
+
+    // Same address again: refused with a clear message and a failing exit code.
+    let out = jangteo(dir.path())
+        .args(["admin", "create", "--email", "ops@example.com"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already exists"),
+        "{out:?}"
+    );
+
+    // A weak password is refused before anything is written.
+    let out = jangteo(dir.path())
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "weak@example.com",
+            "--password",
+            "short",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("password"),
+        "{out:?}"
+    );
+
+    // Without --password one is generated and printed once.
+    let out = jangteo(dir.path())
+        .args(["admin", "create", "--email", "gen@example.com"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("password: "));
+}
+
+#[test]
+fn configuration_layers_defaults_file_environment_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    // The file sets two keys; the environment overrides one of them; a flag overrides listen.
+    std::fs::write(
+        dir.path().join("jangteo.toml"),
+        "listen = \"127.0.0.1:1\"\nadmin_email = \"file@example.com\"\ndata_dir = \"./shopdata\"\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = jangteo(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("JANGTEO_ADMIN_EMAIL", "env@example.com")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("jangteo is serving");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = seen.join("\n");
+    assert!(
+        text.contains("email:    env@example.com"),
+        "environment beats the file:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("\"listen\":\"127.0.0.1:{port}\"")),
+        "the flag beats the file:\n{text}"
+    );
+    assert!(
+        dir.path().join("shopdata/jangteo.db").exists(),
+        "the file beats the default data_dir"
+    );
+
+    // A config file named explicitly must exist.
+    let out = jangteo(dir.path())
+        .args(["--config", "missing.toml", "migrate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
 }
