@@ -22,8 +22,10 @@ use sea_orm_migration::MigratorTrait;
 /// Applies every pending migration. Safe to call on each start: applied versions are
 /// recorded in `seaql_migrations` and skipped.
 pub async fn migrate(db: &DatabaseConnection) -> StoreResult<()> {
-    migrations::Migrator::up(db, None).await?;
-    Ok(())
+    let lock = migrations::MigrationLock::acquire(db).await?;
+    let result = migrations::Migrator::up(db, None).await;
+    lock.release().await?;
+    Ok(result?)
 }
 
 /// Names of migrations applied so far, oldest first.

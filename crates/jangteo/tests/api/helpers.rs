@@ -98,7 +98,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 
 /// A new, empty database on the server named by `JANGTEO_TEST_DATABASE_URL`, or `None` for
 /// SQLite. Names carry their creation time so that leftovers of old runs can be dropped.
-async fn fresh_database() -> Option<String> {
+pub async fn fresh_database() -> Option<String> {
     let base = std::env::var("JANGTEO_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())?;

@@ -72,3 +72,28 @@ async fn the_expected_database_engine_is_under_test() {
         Err(_) => eprintln!("JANGTEO_TEST_EXPECT_BACKEND unset: testing {actual}"),
     }
 }
+
+/// A rolling deploy starts several processes on one database at once: the schema must be
+/// migrated exactly once and every process must start.
+#[tokio::test]
+async fn concurrent_starts_migrate_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match fresh_database().await {
+        Some(url) => url,
+        None => format!("sqlite://{}?mode=rwc", dir.path().join("race.db").display()),
+    };
+    let settings = jangteo_store::DbSettings {
+        url,
+        max_connections: 4,
+        acquire_timeout: std::time::Duration::from_secs(30),
+    };
+    let starts = (0..4).map(|_| async {
+        let db = jangteo_store::connect(&settings).await?;
+        jangteo_store::migrate(&db).await?;
+        jangteo_store::applied_migrations(&db).await
+    });
+    for result in futures::future::join_all(starts).await {
+        let applied = result.expect("every process starts");
+        assert_eq!(applied, ["m20261122_000001_accounts"]);
+    }
+}

@@ -3,7 +3,10 @@
 
 use sea_orm_migration::prelude::*;
 
+mod lock;
 mod m20261122_000001_accounts;
+
+pub use lock::MigrationLock;
 
 pub struct Migrator;
 
