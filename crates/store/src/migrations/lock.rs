@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use crate::{Backend, StoreResult};
 
 /// Arbitrary but fixed: "jangteo" in ASCII, as the advisory lock key.
-const PG_LOCK_KEY: i64 = 0x6a61_6e67_7465_6f;
+const PG_LOCK_KEY: i64 = 0x006a_616e_6774_656f;
 const MYSQL_LOCK_NAME: &str = "jangteo_migrate";
 const LOCK_WAIT_SECS: i64 = 300;
 
