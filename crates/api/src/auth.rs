@@ -76,3 +76,19 @@ impl FromRequestParts<AppState> for AdminUser {
         require(p, Role::Admin).map(AdminUser)
     }
 }
+
+/// A signed-in caller if there is one. A present but invalid token is still refused (401),
+/// so a client with an expired token learns it instead of silently seeing the guest view.
+pub struct MaybeUser(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(MaybeUser(None));
+        }
+        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
+        Ok(MaybeUser(Some(p)))
+    }
+}

@@ -43,3 +43,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
     }
 }
+
+/// Two UUID path segments, e.g. `/products/{id}/variants/{variant_id}`.
+pub struct IdPair(pub Uuid, pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPair {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let not_found = || {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no resource with this id",
+            )
+        };
+        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        match (Uuid::parse_str(&a), Uuid::parse_str(&b)) {
+            (Ok(a), Ok(b)) => Ok(IdPair(a, b)),
+            _ => Err(not_found()),
+        }
+    }
+}

@@ -30,6 +30,9 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check that every variant's stock equals its initial stock plus its ledger; exits 1
+    /// with a report if not.
+    Audit,
     /// Manage admin accounts.
     Admin {
         #[command(subcommand)]
@@ -71,16 +74,19 @@ fn main() -> ExitCode {
                 if let Some(listen) = listen {
                     config.listen = listen;
                 }
-                serve(config).await
+                serve(config).await.map(|()| ExitCode::SUCCESS)
             }
-            Command::Migrate => migrate(config).await,
+            Command::Migrate => migrate(config).await.map(|()| ExitCode::SUCCESS),
+            Command::Audit => audit(config).await,
             Command::Admin {
                 command: AdminCommand::Create { email, password },
-            } => admin_create(config, email, password).await,
+            } => admin_create(config, email, password)
+                .await
+                .map(|()| ExitCode::SUCCESS),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "jangteo failed");
             eprintln!("jangteo: {e:#}");
@@ -135,4 +141,34 @@ async fn admin_create(
         println!("password: {password}");
     }
     Ok(())
+}
+
+async fn audit(config: Config) -> anyhow::Result<ExitCode> {
+    let db = startup::open_database(&config).await?;
+    let services = startup::services(&config, db, Overrides::default())?;
+    let (checked, findings) = services
+        .inventory()
+        .audit()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if findings.is_empty() {
+        println!("inventory audit: {checked} variants checked, every stock matches its ledger");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "inventory audit: {} of {checked} variants do not match their ledger",
+        findings.len()
+    );
+    for f in &findings {
+        println!(
+            "  {} ({}): stock {} but initial {} + ledger {} = {}",
+            f.sku,
+            f.variant_id,
+            f.stock,
+            f.initial_stock,
+            f.ledger_sum,
+            f.initial_stock + f.ledger_sum
+        );
+    }
+    Ok(ExitCode::from(1))
 }

@@ -71,6 +71,7 @@ pub fn services(
         clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
         mailer,
         keys: Arc::new(keys),
+        catalog_cache: Arc::default(),
     })
 }
 

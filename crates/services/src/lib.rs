@@ -4,8 +4,10 @@
 
 pub mod accounts;
 pub mod addresses;
+pub mod catalog;
 pub mod clock;
 mod error;
+pub mod inventory;
 pub mod mail;
 pub mod passwords;
 pub mod sellers;
@@ -27,6 +29,7 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,
     pub keys: Arc<TokenKeys>,
+    pub catalog_cache: Arc<catalog::CatalogCache>,
 }
 
 impl Services {
@@ -40,5 +43,13 @@ impl Services {
 
     pub fn sellers(&self) -> sellers::Sellers<'_> {
         sellers::Sellers::new(self)
+    }
+
+    pub fn catalog(&self) -> catalog::Catalog<'_> {
+        catalog::Catalog::new(self)
+    }
+
+    pub fn inventory(&self) -> inventory::Inventory<'_> {
+        inventory::Inventory::new(self)
     }
 }

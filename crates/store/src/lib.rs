@@ -7,9 +7,11 @@
 
 pub mod accounts;
 pub mod addresses;
+pub mod catalog;
 mod connect;
 pub mod entities;
 mod error;
+pub mod inventory;
 pub mod migrations;
 pub mod sellers;
 
@@ -26,6 +28,14 @@ pub async fn migrate(db: &DatabaseConnection) -> StoreResult<()> {
     let result = migrations::Migrator::up(db, None).await;
     lock.release().await?;
     Ok(result?)
+}
+
+/// Names of every migration this build knows, oldest first.
+pub fn migration_names() -> Vec<String> {
+    migrations::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect()
 }
 
 /// Names of migrations applied so far, oldest first.

@@ -2,8 +2,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod categories;
 pub mod me;
 pub mod ops;
+pub mod products;
 pub mod sellers;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -32,4 +34,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sellers::reject))
         .routes(routes!(sellers::my_shop))
         .routes(routes!(admin::list_users))
+        .routes(routes!(categories::tree, categories::create))
+        .routes(routes!(categories::rename))
+        .routes(routes!(products::list, products::create))
+        .routes(routes!(products::popular))
+        .routes(routes!(products::get, products::update, products::delete))
+        .routes(routes!(products::add_variant))
+        .routes(routes!(products::update_variant))
+        .routes(routes!(products::adjust_stock))
+        .routes(routes!(products::ledger))
+        .routes(routes!(products::mine))
 }

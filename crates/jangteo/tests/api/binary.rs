@@ -259,3 +259,82 @@ fn configuration_layers_defaults_file_environment_and_flags() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
 }
+
+#[tokio::test]
+async fn audit_command_reports_mismatches_and_exits_non_zero() {
+    use jangteo_services::catalog::{ProductInput, VariantInput};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = jangteo::Config {
+        data_dir: dir.path().join("data"),
+        ..jangteo::Config::default()
+    };
+    let db = jangteo::startup::open_database(&config).await.unwrap();
+    let services = jangteo::startup::services(&config, db, jangteo::Overrides::default()).unwrap();
+    let admin = services
+        .accounts()
+        .create_admin("audit.admin@example.com", "a long admin passphrase")
+        .await
+        .unwrap();
+    let principal = jangteo_services::tokens::Principal {
+        user_id: admin.id,
+        role: jangteo_core::Role::Admin,
+    };
+    let variants = vec![
+        VariantInput {
+            sku: Some("AUD-A"),
+            name: Some("a"),
+            stock: Some(4),
+            ..Default::default()
+        },
+        VariantInput {
+            sku: Some("AUD-B"),
+            name: Some("b"),
+            stock: Some(9),
+            ..Default::default()
+        },
+    ];
+    let product = services
+        .catalog()
+        .create_product(
+            principal,
+            ProductInput {
+                name: Some("감사 대상"),
+                price: Some(1000),
+                variants: Some(variants),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    services
+        .inventory()
+        .take(product.variants[0].id, 1, "SALE", None)
+        .await
+        .unwrap();
+
+    let out = jangteo(dir.path()).arg("audit").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 variants checked"));
+
+    jangteo_store::entities::variants::Entity::update_many()
+        .col_expr(
+            jangteo_store::entities::variants::Column::Stock,
+            Expr::value(8i64),
+        )
+        .filter(jangteo_store::entities::variants::Column::Sku.eq("AUD-B"))
+        .exec(&services.db)
+        .await
+        .unwrap();
+    let out = jangteo(dir.path()).arg("audit").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("1 of 2 variants"), "{report}");
+    assert!(
+        report.contains("AUD-B") && report.contains("stock 8 but initial 9 + ledger 0 = 9"),
+        "{report}"
+    );
+    assert!(!report.contains("AUD-A"));
+}

@@ -263,6 +263,64 @@ impl TestApp {
         }
     }
 
+    /// A new account approved as a seller, with a token that carries the SELLER role.
+    pub async fn seller(&self, email: &str) -> Session {
+        let s = self.user(email).await;
+        let body = json!({"shop_name": format!("shop {email}"), "business_number": "220-81-62517"});
+        let res = self
+            .post_auth("/api/v1/sellers/applications", &s.access, body)
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let id = res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let admin = self.admin().await;
+        let res = self
+            .post_auth(
+                &format!("/api/v1/sellers/applications/{id}/approve"),
+                &admin.access,
+                json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = self
+            .post("/api/v1/auth/refresh", json!({"refresh_token": s.refresh}))
+            .await;
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["role"], "SELLER");
+        Session {
+            user_id: s.user_id,
+            access: body["access_token"].as_str().expect("access").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    /// Creates a category as admin; returns its id.
+    pub async fn category(&self, admin: &Session, name: &str, parent: Option<&str>) -> String {
+        let res = self
+            .post_auth(
+                "/api/v1/categories",
+                &admin.access,
+                json!({"name": name, "parent_id": parent}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "category {name}");
+        res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    /// Creates a product with one variant; returns the product body.
+    pub async fn product(&self, seller: &Session, body: Value) -> Value {
+        let res = self
+            .post_auth("/api/v1/products", &seller.access, body)
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.expect("json")
+    }
+
     pub async fn admin(&self) -> Session {
         self.session(&self.admin_email.clone(), &self.admin_password.clone())
             .await

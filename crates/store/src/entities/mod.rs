@@ -1,8 +1,14 @@
 //! SeaORM entities: one per table, plain data. Business meaning lives in services.
 
 pub mod addresses;
+pub mod categories;
 pub mod email_codes;
+pub mod inventory_ledger;
+pub mod product_categories;
+pub mod product_sales_daily;
+pub mod products;
 pub mod refresh_tokens;
 pub mod seller_applications;
 pub mod sellers;
 pub mod users;
+pub mod variants;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod lock;
 mod m20261122_000001_accounts;
+mod m20261122_000002_catalog;
 
 pub use lock::MigrationLock;
 
@@ -13,7 +14,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_accounts::Migration)]
+        vec![
+            Box::new(m20261122_000001_accounts::Migration),
+            Box::new(m20261122_000002_catalog::Migration),
+        ]
     }
 }
 

@@ -1,0 +1,630 @@
+//! Products and their variants: sellers manage their own, admins all; everyone reads what
+//! is on sale.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use jangteo_core::catalog::ProductStatus;
+use jangteo_services::catalog::{
+    ListQuery, ProductDetail, ProductInput, ProductSummary, VariantInput,
+};
+use jangteo_store::catalog::ProductSort;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{AuthUser, MaybeUser, SellerUser};
+use crate::json::Json;
+use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::params::{IdPair, IdPath, Query};
+use crate::routes::categories::CategoryResponse;
+use crate::{ApiError, AppState, Problem};
+
+// ---- responses
+
+#[derive(Serialize, ToSchema)]
+pub struct VariantResponse {
+    id: Uuid,
+    sku: String,
+    name: String,
+    #[schema(value_type = Object)]
+    options: serde_json::Value,
+    price_delta: i64,
+    /// Product price + price_delta, in minor units.
+    price: i64,
+    stock: i64,
+    in_stock: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Rating {
+    average: f64,
+    count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductResponse {
+    id: Uuid,
+    seller_id: Uuid,
+    name: String,
+    description: String,
+    brand: Option<String>,
+    publisher: Option<String>,
+    /// Minor units of `currency` (KRW has none: 15000 means ₩15,000).
+    price: i64,
+    currency: String,
+    #[schema(value_type = String, example = "ON_SALE")]
+    status: ProductStatus,
+    /// IN_STOCK or OUT_OF_STOCK.
+    stock_status: &'static str,
+    total_stock: i64,
+    categories: Vec<CategoryResponse>,
+    variants: Vec<VariantResponse>,
+    rating: Rating,
+    view_count: i64,
+    sales_count: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<&ProductDetail> for ProductResponse {
+    fn from(p: &ProductDetail) -> Self {
+        let total = p.total_stock();
+        Self {
+            id: p.id,
+            seller_id: p.seller_id,
+            name: p.name.clone(),
+            description: p.description.clone(),
+            brand: p.brand.clone(),
+            publisher: p.publisher.clone(),
+            price: p.price,
+            currency: p.currency.clone(),
+            status: p.status,
+            stock_status: if total > 0 {
+                "IN_STOCK"
+            } else {
+                "OUT_OF_STOCK"
+            },
+            total_stock: total,
+            categories: p
+                .categories
+                .iter()
+                .map(|c| CategoryResponse {
+                    id: c.id,
+                    name: c.name.clone(),
+                    slug: c.slug.clone(),
+                })
+                .collect(),
+            variants: p
+                .variants
+                .iter()
+                .map(|v| VariantResponse {
+                    id: v.id,
+                    sku: v.sku.clone(),
+                    name: v.name.clone(),
+                    options: v.options.clone(),
+                    price_delta: v.price_delta,
+                    price: v.price,
+                    stock: v.stock,
+                    in_stock: v.stock > 0,
+                })
+                .collect(),
+            rating: Rating {
+                average: p.rating_average,
+                count: p.rating_count,
+            },
+            view_count: p.view_count,
+            sales_count: p.sales_count,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductSummaryResponse {
+    id: Uuid,
+    seller_id: Uuid,
+    name: String,
+    brand: Option<String>,
+    price: i64,
+    currency: String,
+    #[schema(value_type = String, example = "ON_SALE")]
+    status: ProductStatus,
+    in_stock: bool,
+    rating: Rating,
+    sales_count: i64,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ProductSummary> for ProductSummaryResponse {
+    fn from(p: ProductSummary) -> Self {
+        Self {
+            id: p.id,
+            seller_id: p.seller_id,
+            name: p.name,
+            brand: p.brand,
+            price: p.price,
+            currency: p.currency,
+            status: p.status,
+            in_stock: p.in_stock,
+            rating: Rating {
+                average: p.rating_average,
+                count: p.rating_count,
+            },
+            sales_count: p.sales_count,
+            created_at: p.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductPage {
+    items: Vec<ProductSummaryResponse>,
+    /// Pass as `after` for the next page; absent on the last page.
+    next_cursor: Option<String>,
+}
+
+// ---- requests
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRequest {
+    #[schema(example = "TEE-RED-L")]
+    sku: Option<String>,
+    #[schema(example = "빨강 / L")]
+    name: Option<String>,
+    /// Up to 10 string options, e.g. {"size": "L", "color": "red"}.
+    #[schema(value_type = Option<Object>)]
+    options: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Added to the product price (may be negative); default 0.
+    price_delta: Option<i64>,
+    /// Initial stock; default 0.
+    stock: Option<i64>,
+}
+
+impl VariantRequest {
+    fn input(&self) -> VariantInput<'_> {
+        VariantInput {
+            sku: self.sku.as_deref(),
+            name: self.name.as_deref(),
+            options: self.options.as_ref(),
+            price_delta: self.price_delta,
+            stock: self.stock,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductRequest {
+    #[schema(example = "한정판 도서")]
+    name: Option<String>,
+    description: Option<String>,
+    /// Brand or author.
+    brand: Option<String>,
+    publisher: Option<String>,
+    /// Minor units, ≥ 0.
+    #[schema(example = 15000)]
+    price: Option<i64>,
+    /// ISO 4217, default KRW; fixed after creation.
+    currency: Option<String>,
+    /// DRAFT (default), ON_SALE, SOLD_OUT or HIDDEN.
+    status: Option<String>,
+    category_ids: Option<Vec<Uuid>>,
+    /// At least one (creation only; later through /variants).
+    variants: Option<Vec<VariantRequest>>,
+}
+
+impl ProductRequest {
+    fn input(&self) -> ProductInput<'_> {
+        ProductInput {
+            name: self.name.as_deref(),
+            description: self.description.as_deref(),
+            brand: self.brand.as_deref(),
+            publisher: self.publisher.as_deref(),
+            price: self.price,
+            currency: self.currency.as_deref(),
+            status: self.status.as_deref(),
+            category_ids: self.category_ids.as_deref(),
+            variants: self
+                .variants
+                .as_ref()
+                .map(|vs| vs.iter().map(VariantRequest::input).collect()),
+        }
+    }
+}
+
+/// Lists bounded before anything is parsed: a body with 10,000 variants is refused cheaply.
+fn check_list_sizes(body: &ProductRequest) -> Result<(), ApiError> {
+    let too_many = |field: &str, max: usize| {
+        ApiError::validation(vec![jangteo_core::FieldError {
+            field: field.into(),
+            code: "too_many".into(),
+            message: format!("{field} has at most {max} entries"),
+        }])
+    };
+    if body
+        .variants
+        .as_ref()
+        .is_some_and(|v| v.len() > jangteo_core::catalog::MAX_VARIANTS)
+    {
+        return Err(too_many("variants", jangteo_core::catalog::MAX_VARIANTS));
+    }
+    if body.category_ids.as_ref().is_some_and(|c| c.len() > 50) {
+        return Err(too_many("category_ids", 50));
+    }
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])),
+    request_body = ProductRequest,
+    responses(
+        (status = 201, body = ProductResponse),
+        (status = 403, description = "Not a seller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "SKU taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    SellerUser(seller): SellerUser,
+    Json(body): Json<ProductRequest>,
+) -> Result<(StatusCode, Json<ProductResponse>), ApiError> {
+    check_list_sizes(&body)?;
+    let p = state
+        .services
+        .catalog()
+        .create_product(seller, body.input())
+        .await?;
+    Ok((StatusCode::CREATED, Json((&p).into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ProductResponse), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    IdPath(id): IdPath,
+) -> Result<Json<ProductResponse>, ApiError> {
+    let p = state.services.catalog().product(viewer, id).await?;
+    Ok(Json(p.as_ref().into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ProductRequest,
+    responses(
+        (status = 200, body = ProductResponse),
+        (status = 403, description = "Another seller's product", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    IdPath(id): IdPath,
+    Json(body): Json<ProductRequest>,
+) -> Result<Json<ProductResponse>, ApiError> {
+    check_list_sizes(&body)?;
+    let p = state
+        .services
+        .catalog()
+        .update_product(who, id, body.input())
+        .await?;
+    Ok(Json((&p).into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Soft-deleted"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    state.services.catalog().delete_product(who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/products/{id}/variants", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = VariantRequest,
+    responses((status = 201, body = ProductResponse), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn add_variant(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    IdPath(id): IdPath,
+    Json(body): Json<VariantRequest>,
+) -> Result<(StatusCode, Json<ProductResponse>), ApiError> {
+    let p = state
+        .services
+        .catalog()
+        .add_variant(who, id, body.input())
+        .await?;
+    Ok((StatusCode::CREATED, Json((&p).into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantPatch {
+    name: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    options: Option<serde_json::Map<String, serde_json::Value>>,
+    price_delta: Option<i64>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/products/{id}/variants/{variant_id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("variant_id" = Uuid, Path)), request_body = VariantPatch,
+    responses((status = 200, body = ProductResponse), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_variant(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    IdPair(id, variant_id): IdPair,
+    Json(body): Json<VariantPatch>,
+) -> Result<Json<ProductResponse>, ApiError> {
+    let p = state
+        .services
+        .catalog()
+        .update_variant(
+            who,
+            id,
+            variant_id,
+            body.name.as_deref(),
+            body.options.as_ref(),
+            body.price_delta,
+        )
+        .await?;
+    Ok(Json((&p).into()))
+}
+
+// ---- listings
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// A category id; sub-categories are included.
+    category: Option<Uuid>,
+    seller: Option<Uuid>,
+    min_price: Option<i64>,
+    max_price: Option<i64>,
+    /// Comma-separated statuses; public callers may ask for ON_SALE and SOLD_OUT.
+    status: Option<String>,
+    /// newest (default), price_asc, price_desc, popularity, rating.
+    sort: Option<String>,
+    after: Option<String>,
+    limit: Option<u64>,
+}
+
+fn parse_list(p: ListParams, seller_override: Option<Uuid>) -> Result<ListQuery, ApiError> {
+    let bad = |msg: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", msg);
+    let sort = match p.sort.as_deref() {
+        None | Some("newest") => ProductSort::Newest,
+        Some("price_asc") => ProductSort::PriceAsc,
+        Some("price_desc") => ProductSort::PriceDesc,
+        Some("popularity") => ProductSort::Popularity,
+        Some("rating") => ProductSort::Rating,
+        Some(_) => {
+            return Err(bad(
+                "sort must be newest, price_asc, price_desc, popularity or rating",
+            ));
+        }
+    };
+    let statuses = match p.status.as_deref() {
+        None => Vec::new(),
+        Some(s) => s
+            .split(',')
+            .map(|v| {
+                ProductStatus::parse(v.trim())
+                    .ok_or_else(|| bad("status must be DRAFT, ON_SALE, SOLD_OUT or HIDDEN"))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(bad("limit must be between 1 and 100"));
+    }
+    if p.after.as_ref().is_some_and(|a| a.len() > 100) {
+        return Err(bad("after is not a cursor"));
+    }
+    Ok(ListQuery {
+        category_id: p.category,
+        seller_id: seller_override.or(p.seller),
+        min_price: p.min_price,
+        max_price: p.max_price,
+        statuses,
+        sort: Some(sort),
+        after: p.after,
+        limit,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ListParams),
+    responses((status = 200, body = ProductPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ProductPage>, ApiError> {
+    let q = parse_list(params, None)?;
+    let (items, next_cursor) = state.services.catalog().list(viewer, q).await?;
+    Ok(Json(ProductPage {
+        items: items.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/sellers/me/products", tag = "catalog", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, description = "The seller's own products in every status", body = ProductPage)))]
+pub async fn mine(
+    State(state): State<AppState>,
+    SellerUser(seller): SellerUser,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ProductPage>, ApiError> {
+    let q = parse_list(params, Some(seller.user_id))?;
+    let (items, next_cursor) = state.services.catalog().list(Some(seller), q).await?;
+    Ok(Json(ProductPage {
+        items: items.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PopularParams {
+    /// Window in days, 1 to 365 (default 7).
+    days: Option<u32>,
+    /// Bestsellers of a category (with sub-categories).
+    category: Option<Uuid>,
+    /// 1 to 100 (default 10).
+    limit: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PopularItem {
+    product: ProductSummaryResponse,
+    units_sold: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PopularList {
+    items: Vec<PopularItem>,
+}
+
+#[utoipa::path(get, path = "/api/v1/products/popular", tag = "catalog", params(PopularParams),
+    responses((status = 200, description = "Products on sale by units sold in the window", body = PopularList)))]
+pub async fn popular(
+    State(state): State<AppState>,
+    Query(p): Query<PopularParams>,
+) -> Result<Json<PopularList>, ApiError> {
+    let days = p.days.unwrap_or(7);
+    let limit = p.limit.unwrap_or(10);
+    if !(1..=365).contains(&days) || !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "days must be 1-365 and limit 1-100",
+        ));
+    }
+    let items = state
+        .services
+        .catalog()
+        .popular(days, p.category, limit)
+        .await?;
+    Ok(Json(PopularList {
+        items: items
+            .into_iter()
+            .map(|(s, units)| PopularItem {
+                product: s.into(),
+                units_sold: units,
+            })
+            .collect(),
+    }))
+}
+
+// ---- stock
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockAdjustment {
+    /// Units to add (positive) or remove (negative).
+    delta: Option<i64>,
+    /// RESTOCK, CORRECTION, DAMAGE or RETURN.
+    reason: Option<String>,
+    /// Free text such as a delivery note number.
+    reference: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StockResponse {
+    variant_id: Uuid,
+    stock: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/products/{id}/variants/{variant_id}/stock-adjustments", tag = "inventory",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("variant_id" = Uuid, Path)), request_body = StockAdjustment,
+    responses(
+        (status = 200, body = StockResponse),
+        (status = 409, description = "Not enough stock (`insufficient_stock`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn adjust_stock(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    IdPair(id, variant_id): IdPair,
+    Json(body): Json<StockAdjustment>,
+) -> Result<Json<StockResponse>, ApiError> {
+    let stock = state
+        .services
+        .inventory()
+        .adjust(
+            who,
+            id,
+            variant_id,
+            body.delta,
+            body.reason.as_deref(),
+            body.reference.as_deref(),
+        )
+        .await?;
+    Ok(Json(StockResponse { variant_id, stock }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerParams {
+    /// Cursor from the previous page (entries are newest first).
+    before: Option<Uuid>,
+    limit: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerEntry {
+    id: Uuid,
+    delta: i64,
+    reason: String,
+    reference: Option<String>,
+    actor_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerPage {
+    items: Vec<LedgerEntry>,
+    next_cursor: Option<Uuid>,
+}
+
+#[utoipa::path(get, path = "/api/v1/products/{id}/variants/{variant_id}/ledger", tag = "inventory",
+    security(("bearer" = [])), params(("id" = Uuid, Path), ("variant_id" = Uuid, Path), LedgerParams),
+    responses((status = 200, body = LedgerPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn ledger(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    IdPair(id, variant_id): IdPair,
+    Query(p): Query<LedgerParams>,
+) -> Result<Json<LedgerPage>, ApiError> {
+    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "limit must be between 1 and 100",
+        ));
+    }
+    let rows = state
+        .services
+        .inventory()
+        .ledger(who, id, variant_id, p.before, limit)
+        .await?;
+    let next_cursor = (rows.len() as u64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
+    let items = rows
+        .into_iter()
+        .map(|r| LedgerEntry {
+            id: r.id,
+            delta: r.delta,
+            reason: r.reason,
+            reference: r.reference,
+            actor_id: r.actor_id,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(Json(LedgerPage { items, next_cursor }))
+}

@@ -1,0 +1,614 @@
+//! Catalog: categories, products with variants, ownership, validation, listings, cache
+//! invalidation and popularity.
+
+use jangteo_store::entities::products;
+use reqwest::{Method, StatusCode};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn book(name: &str, price: i64, sku: &str, stock: i64) -> Value {
+    json!({
+        "name": name, "description": "초판 한정", "brand": "김작가", "publisher": "장터출판",
+        "price": price, "status": "ON_SALE",
+        "variants": [{"sku": sku, "name": "기본", "stock": stock}]
+    })
+}
+
+async fn product_count(app: &TestApp) -> u64 {
+    products::Entity::find()
+        .count(&app.services.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sellers_manage_their_own_products_only() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let books = app.category(&admin, "도서", None).await;
+    let a = app.seller("seller.a@example.com").await;
+    let b = app.seller("seller.b@example.com").await;
+    let user = app.user("shopper@example.com").await;
+
+    let created = app
+        .product(
+            &a,
+            json!({
+                "name": "한정판 도서", "price": 15000, "category_ids": [books],
+                "variants": [
+                    {"sku": "book-hard", "name": "양장본", "options": {"binding": "hard"}, "price_delta": 5000, "stock": 10},
+                    {"sku": "book-soft", "name": "무선본", "stock": 0}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(created["status"], "DRAFT", "new products start as drafts");
+    assert_eq!(created["variants"][0]["sku"], "BOOK-HARD");
+    assert_eq!(created["variants"][0]["price"], 20000);
+    assert_eq!(created["variants"][1]["in_stock"], false);
+    assert_eq!(created["total_stock"], 10);
+    assert_eq!(created["categories"][0]["name"], "도서");
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/api/v1/products/{id}");
+
+    // A draft is invisible to everyone but its seller and admins.
+    assert_problem(
+        app.request(Method::GET, &path, None, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.get_auth(&path, &b.access).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        app.get_auth(&path, &a.access).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_auth(&path, &admin.access).await.status(),
+        StatusCode::OK
+    );
+    // …and cannot be changed by another seller (who cannot even see it).
+    let res = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&b.access),
+            Some(json!({"price": 1})),
+        )
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+
+    let res = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&a.access),
+            Some(json!({"status": "ON_SALE"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let public: Value = app
+        .request(Method::GET, &path, None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["status"], "ON_SALE");
+    assert_eq!(public["stock_status"], "IN_STOCK");
+
+    // On sale, others can see it but not touch it.
+    for who in [&b, &user] {
+        let res = app
+            .request(
+                Method::PATCH,
+                &path,
+                Some(&who.access),
+                Some(json!({"price": 1})),
+            )
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
+        let res = app
+            .request(Method::DELETE, &path, Some(&who.access), None)
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
+        let variant = public["variants"][0]["id"].as_str().unwrap();
+        let res = app
+            .post_auth(
+                &format!("{path}/variants/{variant}/stock-adjustments"),
+                &who.access,
+                json!({"delta": -10, "reason": "DAMAGE"}),
+            )
+            .await;
+        assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
+    }
+    let unchanged: Value = app
+        .request(Method::GET, &path, None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["price"], 15000);
+    assert_eq!(unchanged["total_stock"], 10);
+
+    // A plain user cannot create products at all.
+    let res = app
+        .post_auth("/api/v1/products", &user.access, book("x", 1, "X-1", 1))
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    // Admins manage everything.
+    let res = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&admin.access),
+            Some(json!({"status": "HIDDEN"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_problem(
+        app.request(Method::GET, &path, None, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    // Back to draft is refused once offered.
+    let res = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&a.access),
+            Some(json!({"status": "DRAFT"})),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    // Soft delete by the owner.
+    assert_eq!(
+        app.request(Method::DELETE, &path, Some(&a.access), None)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        app.get_auth(&path, &a.access).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        product_count(&app).await,
+        1,
+        "soft delete keeps the row for orders and audits"
+    );
+}
+
+#[tokio::test]
+async fn invalid_products_are_refused_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let s = app.seller("strict@example.com").await;
+    let cases = [
+        (
+            json!({"name": "", "price": -1, "variants": [{"sku": "A", "name": "a"}]}),
+            vec!["name", "price"],
+        ),
+        (
+            json!({"name": "ok", "price": 100, "category_ids": [uuid::Uuid::now_v7()], "variants": [{"sku": "A", "name": "a"}]}),
+            vec!["category_ids"],
+        ),
+        (json!({"name": "ok", "price": 100}), vec!["variants"]),
+        (
+            json!({"name": "ok", "price": 100, "status": "FOR_FREE", "variants": [{"sku": "A", "name": "a"}]}),
+            vec!["status"],
+        ),
+        (
+            json!({"name": "ok", "price": 100, "variants": [{"sku": "bad sku", "name": "a", "stock": -3, "price_delta": -200}]}),
+            vec![
+                "variants[0].sku",
+                "variants[0].price_delta",
+                "variants[0].stock",
+            ],
+        ),
+        (
+            json!({"name": "ok", "price": 100, "variants": [{"sku": "A", "name": "a"}, {"sku": "a", "name": "b"}]}),
+            vec!["variants"],
+        ),
+    ];
+    for (body, expected) in cases {
+        let res = app
+            .post_auth("/api/v1/products", &s.access, body.clone())
+            .await;
+        let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(fields(&p), expected, "for {body}");
+    }
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"sku": format!("V-{i}"), "name": "v"}))
+        .collect();
+    let res = app
+        .post_auth(
+            "/api/v1/products",
+            &s.access,
+            json!({"name": "ok", "price": 100, "variants": many}),
+        )
+        .await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["code"], "too_many");
+    let res = app
+        .post_auth(
+            "/api/v1/products",
+            &s.access,
+            json!({"name": "ok", "price": "100", "variants": []}),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(product_count(&app).await, 0, "nothing written");
+
+    // A SKU is unique across the shop.
+    app.product(&s, book("first", 100, "UNIQUE-1", 1)).await;
+    let res = app
+        .post_auth(
+            "/api/v1/products",
+            &s.access,
+            book("second", 100, "unique-1", 1),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "sku_taken").await;
+    assert_eq!(
+        product_count(&app).await,
+        1,
+        "the failed product was rolled back with its variant"
+    );
+}
+
+#[tokio::test]
+async fn reads_see_every_write_immediately() {
+    let app = spawn_app().await;
+    let s = app.seller("cache@example.com").await;
+    let p = app
+        .product(&s, book("캐시 테스트", 10000, "CACHE-1", 5))
+        .await;
+    let path = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
+    let variant = p["variants"][0]["id"].as_str().unwrap().to_owned();
+    // Warm the caches.
+    let _ = app.request(Method::GET, &path, None, None).await;
+    let list: Value = app
+        .request(Method::GET, "/api/v1/products", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["price"], 10000);
+
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&s.access),
+        Some(json!({"name": "새 이름", "price": 12000})),
+    )
+    .await;
+    let fresh: Value = app
+        .request(Method::GET, &path, None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fresh["name"], "새 이름");
+    assert_eq!(fresh["price"], 12000);
+    let list: Value = app
+        .request(Method::GET, "/api/v1/products", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["price"], 12000);
+
+    let res = app
+        .post_auth(
+            &format!("{path}/variants/{variant}/stock-adjustments"),
+            &s.access,
+            json!({"delta": -5, "reason": "CORRECTION"}),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["stock"], 0);
+    let fresh: Value = app
+        .request(Method::GET, &path, None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fresh["stock_status"], "OUT_OF_STOCK");
+    let list: Value = app
+        .request(Method::GET, "/api/v1/products", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["in_stock"], false);
+
+    app.request(Method::DELETE, &path, Some(&s.access), None)
+        .await;
+    assert_eq!(
+        app.request(Method::GET, &path, None, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let list: Value = app
+        .request(Method::GET, "/api/v1/products", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn listings_filter_sort_and_page_by_keyset() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let books = app.category(&admin, "Books", None).await;
+    let novels = app.category(&admin, "Novels", Some(&books)).await;
+    let music = app.category(&admin, "Music", None).await;
+    let a = app.seller("list.a@example.com").await;
+    let b = app.seller("list.b@example.com").await;
+    let mut expected_prices = Vec::new();
+    for i in 0..12i64 {
+        let (seller, cat) = if i % 3 == 0 {
+            (&b, &music)
+        } else {
+            (&a, if i % 2 == 0 { &books } else { &novels })
+        };
+        let price = 1000 + (i * 7919) % 5000;
+        let mut body = book(&format!("item {i}"), price, &format!("L-{i}"), i);
+        body["category_ids"] = json!([cat]);
+        app.product(seller, body).await;
+        expected_prices.push(price);
+    }
+    // A draft never shows up publicly.
+    let mut draft = book("draft", 1, "L-DRAFT", 1);
+    draft["status"] = json!("DRAFT");
+    app.product(&a, draft).await;
+
+    // Walk all pages by price ascending, 5 at a time.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut url = "/api/v1/products?sort=price_asc&limit=5".to_owned();
+        if let Some(c) = &after {
+            url.push_str(&format!("&after={c}"));
+        }
+        let page: Value = app
+            .request(Method::GET, &url, None, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["price"].as_i64().unwrap());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => after = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    expected_prices.sort_unstable();
+    assert_eq!(seen, expected_prices, "every product once, in price order");
+
+    let desc: Value = app
+        .request(
+            Method::GET,
+            "/api/v1/products?sort=price_desc&limit=100",
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let prices: Vec<i64> = desc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["price"].as_i64().unwrap())
+        .collect();
+    assert!(prices.windows(2).all(|w| w[0] >= w[1]));
+
+    // Category filter includes sub-categories.
+    let in_books: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/products?category={books}&limit=100"),
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(in_books["items"].as_array().unwrap().len(), 8);
+    let in_novels: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/products?category={novels}&limit=100"),
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(in_novels["items"].as_array().unwrap().len(), 4);
+
+    // Seller and price range.
+    let by_b: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/products?seller={}&limit=100", b.user_id),
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_b["items"].as_array().unwrap().len(), 4);
+    let ranged: Value = app
+        .request(
+            Method::GET,
+            "/api/v1/products?min_price=2000&max_price=4000&limit=100",
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let n = expected_prices
+        .iter()
+        .filter(|p| (2000..=4000).contains(*p))
+        .count();
+    assert_eq!(ranged["items"].as_array().unwrap().len(), n);
+
+    // The seller's own listing shows drafts too; the public may not ask for them.
+    let mine: Value = app
+        .get_auth("/api/v1/sellers/me/products?limit=100", &a.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 9);
+    let res = app
+        .request(Method::GET, "/api/v1/products?status=DRAFT", None, None)
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    for bad in ["sort=cheapest", "limit=0", "after=garbage", "min_price=abc"] {
+        let res = app
+            .request(Method::GET, &format!("/api/v1/products?{bad}"), None, None)
+            .await;
+        assert!(
+            res.status() == StatusCode::BAD_REQUEST
+                || res.status() == StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}"
+        );
+    }
+
+    let tree: Value = app
+        .request(Method::GET, "/api/v1/categories", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let roots: Vec<&str> = tree["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(roots.len(), 2);
+    let books_node = tree["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Books")
+        .unwrap();
+    assert_eq!(books_node["children"][0]["name"], "Novels");
+}
+
+#[tokio::test]
+async fn popular_products_by_units_sold_in_a_window() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let cat = app.category(&admin, "Goods", None).await;
+    let s = app.seller("popular@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let mut body = book(&format!("goods {i}"), 1000, &format!("POP-{i}"), 100);
+        if i < 2 {
+            body["category_ids"] = json!([cat]);
+        }
+        ids.push(
+            app.product(&s, body).await["id"]
+                .as_str()
+                .unwrap()
+                .parse::<uuid::Uuid>()
+                .unwrap(),
+        );
+    }
+    let catalog = app.services.catalog();
+    let now = app.clock_now();
+    catalog.record_sale(ids[0], 3, now).await.unwrap();
+    catalog.record_sale(ids[1], 5, now).await.unwrap();
+    catalog
+        .record_sale(ids[1], 1, now - chrono::Duration::days(1))
+        .await
+        .unwrap();
+    catalog
+        .record_sale(ids[2], 50, now - chrono::Duration::days(30))
+        .await
+        .unwrap();
+    catalog.record_sale(ids[2], 2, now).await.unwrap();
+
+    let top: Value = app
+        .request(Method::GET, "/api/v1/products/popular?days=7", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order: Vec<(String, i64)> = top["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["product"]["name"].as_str().unwrap().to_owned(),
+                i["units_sold"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("goods 1".to_owned(), 6),
+            ("goods 0".to_owned(), 3),
+            ("goods 2".to_owned(), 2)
+        ]
+    );
+
+    let month: Value = app
+        .request(Method::GET, "/api/v1/products/popular?days=31", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(month["items"][0]["product"]["name"], "goods 2");
+    let in_cat: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/products/popular?days=7&category={cat}"),
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        in_cat["items"].as_array().unwrap().len(),
+        2,
+        "bestsellers of the category only"
+    );
+    // Lifetime sales drive the popularity sort of listings.
+    let list: Value = app
+        .request(Method::GET, "/api/v1/products?sort=popularity", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["name"], "goods 2");
+    assert_eq!(list["items"][0]["sales_count"], 52);
+}
