@@ -26,6 +26,9 @@ pub struct Config {
     pub refresh_token_ttl_days: i64,
     /// E-mail of the admin account created on first start.
     pub admin_email: String,
+    /// On the first start of the embedded mode (no `database_url` set), fill the new shop
+    /// with a small demo catalog so there is something to browse.
+    pub demo_catalog: bool,
     /// `json` (default) or `pretty`.
     pub log_format: String,
     /// A tracing filter, e.g. `info` or `jangteo=debug,info`.
@@ -70,6 +73,7 @@ impl Default for Config {
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_days: 30,
             admin_email: "admin@jangteo.local".into(),
+            demo_catalog: true,
             log_format: "json".into(),
             log_level: "info".into(),
             body_limit_bytes: 64 * 1024,

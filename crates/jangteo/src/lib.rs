@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;
 

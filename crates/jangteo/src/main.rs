@@ -30,6 +30,18 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Generate a demo catalog (categories, sellers, products with variants and stock).
+    Seed {
+        /// How many products to create.
+        #[arg(long, default_value_t = 1_000)]
+        products: u64,
+        /// How many sellers own them (default: one per 1,000 products, at least 1).
+        #[arg(long)]
+        sellers: Option<u64>,
+        /// Random seed; the same seed gives the same catalog.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Check that every variant's stock equals its initial stock plus its ledger; exits 1
     /// with a report if not.
     Audit,
@@ -78,6 +90,11 @@ fn main() -> ExitCode {
             }
             Command::Migrate => migrate(config).await.map(|()| ExitCode::SUCCESS),
             Command::Audit => audit(config).await,
+            Command::Seed {
+                products,
+                sellers,
+                seed,
+            } => seed_catalog(config, products, sellers, seed).await,
             Command::Admin {
                 command: AdminCommand::Create { email, password },
             } => admin_create(config, email, password)
@@ -101,6 +118,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!(
             "\n  jangteo created the first admin account. Save these credentials; they are not shown again.\n\
              \n    email:    {email}\n    password: {password}\n"
+        );
+    }
+    if app.admin_credentials.is_some() && config.demo_catalog && config.database_url.is_none() {
+        let opts = jangteo::seed::SeedOptions {
+            products: 200,
+            sellers: 3,
+            seed: 42,
+            progress: false,
+        };
+        let report = jangteo::seed::seed(app.services(), opts).await?;
+        println!(
+            "  A demo catalog of {} products was added (set demo_catalog = false to skip).\n",
+            report.products
         );
     }
     let addr = app.local_addr();
@@ -171,4 +201,29 @@ async fn audit(config: Config) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::from(1))
+}
+
+async fn seed_catalog(
+    config: Config,
+    products: u64,
+    sellers: Option<u64>,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    let db = startup::open_database(&config).await?;
+    let services = startup::services(&config, db, Overrides::default())?;
+    let opts = jangteo::seed::SeedOptions {
+        products,
+        sellers: sellers.unwrap_or((products / 1_000).clamp(1, 1_000)),
+        seed,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let report = jangteo::seed::seed(&services, opts).await?;
+    println!(
+        "seeded {} products ({} variants, {} sellers) in {:.1} s",
+        report.products,
+        report.variants,
+        report.sellers,
+        report.elapsed.as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }

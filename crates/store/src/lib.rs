@@ -49,3 +49,18 @@ pub async fn ping(db: &DatabaseConnection) -> StoreResult<()> {
     db.ping().await?;
     Ok(())
 }
+
+/// Inserts many rows in one statement (bulk loads such as `jangteo seed`). Keep batches
+/// under the engines' bind-parameter limits (SQLite 32766, PostgreSQL and MySQL 65535).
+pub async fn insert_many<A>(c: &impl ConnectionTrait, rows: Vec<A>) -> StoreResult<()>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    <A::Entity as sea_orm::EntityTrait>::insert_many(rows)
+        .exec_without_returning(c)
+        .await?;
+    Ok(())
+}

@@ -63,6 +63,17 @@ async fn slow_in_flight_request_completes_after_sigterm() {
         dir.path().join("data/jangteo.db").exists(),
         "SQLite under ./data by default"
     );
+    let demo: serde_json::Value = reqwest::get(format!("http://{addr}/api/v1/products?limit=5"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        demo["items"].as_array().unwrap().len(),
+        5,
+        "zero-config start offers a demo catalog"
+    );
 
     // A request whose path holds an e-mail address, to check the log masks it.
     let http = reqwest::Client::new();

@@ -612,3 +612,63 @@ async fn popular_products_by_units_sold_in_a_window() {
     assert_eq!(list["items"][0]["name"], "goods 2");
     assert_eq!(list["items"][0]["sales_count"], 52);
 }
+
+#[tokio::test]
+async fn seeded_catalog_is_browsable_and_balanced() {
+    let app = spawn_app().await;
+    let opts = jangteo::seed::SeedOptions {
+        products: 300,
+        sellers: 3,
+        seed: 7,
+        progress: false,
+    };
+    let report = jangteo::seed::seed(&app.services, opts).await.unwrap();
+    assert_eq!(report.products, 300);
+    assert_eq!(product_count(&app).await, 300);
+    let (checked, findings) = app.services.inventory().audit().await.unwrap();
+    assert_eq!(checked, report.variants);
+    assert!(findings.is_empty());
+
+    let tree: Value = app
+        .request(Method::GET, "/api/v1/categories", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tree["items"].as_array().unwrap().len(), 6);
+    let books = tree["items"][0]["id"].as_str().unwrap();
+    let page: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/products?category={books}&sort=price_asc&limit=50"),
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "books were seeded");
+    assert!(
+        items
+            .iter()
+            .all(|i| i["status"] == "ON_SALE" || i["status"] == "SOLD_OUT")
+    );
+    let detail: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/products/{}", items[0]["id"].as_str().unwrap()),
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!detail["variants"].as_array().unwrap().is_empty());
+
+    // Seeding again adds to the catalog without clashing (new sellers, new SKUs).
+    jangteo::seed::seed(&app.services, opts).await.unwrap();
+    assert_eq!(product_count(&app).await, 600);
+}

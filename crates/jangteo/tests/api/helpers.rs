@@ -54,6 +54,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         database_max_connections: 10,
         jwt_secret: Some(format!("test-secret-{}", Uuid::new_v4().simple())),
         shutdown_grace_secs: 5,
+        demo_catalog: false,
         ..Config::default()
     };
     // Everything comes from 127.0.0.1 here; rate-limit tests lower these again.

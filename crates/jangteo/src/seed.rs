@@ -1,0 +1,419 @@
+//! Demo data: `jangteo seed --products N` writes a realistic catalog — a category tree,
+//! sellers, products with Korean and English names, variants with stock — in bulk batches,
+//! fast enough for a million products. Deterministic for a given seed so benchmark runs
+//! are comparable.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::{Duration, Utc};
+use jangteo_core::Role;
+use jangteo_services::Services;
+use jangteo_store::entities::{product_categories, products, sellers, users, variants};
+use jangteo_store::{TransactionTrait, insert_many};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::IntoActiveModel;
+use uuid::Uuid;
+
+/// Products written per transaction: 1,000 products with ~2,000 variants stays well under
+/// every engine's bind-parameter limit.
+const BATCH: usize = 1_000;
+
+/// (name, slug) of a category.
+type Named = (&'static str, &'static str);
+
+const CATEGORY_TREE: &[(&str, &str, &[Named])] = &[
+    (
+        "도서",
+        "books",
+        &[
+            ("소설", "novels"),
+            ("만화", "comics"),
+            ("에세이", "essays"),
+            ("IT 도서", "it-books"),
+        ],
+    ),
+    (
+        "패션",
+        "fashion",
+        &[("티셔츠", "t-shirts"), ("신발", "shoes"), ("가방", "bags")],
+    ),
+    (
+        "전자기기",
+        "electronics",
+        &[
+            ("이어폰", "earphones"),
+            ("노트북", "laptops"),
+            ("스마트워치", "smartwatches"),
+        ],
+    ),
+    (
+        "굿즈",
+        "goods",
+        &[
+            ("포토카드", "photo-cards"),
+            ("피규어", "figures"),
+            ("앨범", "albums"),
+        ],
+    ),
+    ("식품", "food", &[("커피", "coffee"), ("간식", "snacks")]),
+    (
+        "Sports",
+        "sports",
+        &[("Running", "running"), ("Camping", "camping")],
+    ),
+];
+
+const KO_ADJECTIVES: &[&str] = &[
+    "한정판",
+    "무선",
+    "오버핏",
+    "프리미엄",
+    "초판",
+    "친환경",
+    "빈티지",
+    "미니",
+    "대용량",
+    "휴대용",
+    "고급",
+    "신상",
+];
+const EN_ADJECTIVES: &[&str] = &[
+    "Limited",
+    "Wireless",
+    "Classic",
+    "Premium",
+    "Vintage",
+    "Compact",
+    "Organic",
+    "Signature",
+    "Ultra",
+    "Deluxe",
+];
+const NOUNS: &[(&str, &str, usize)] = &[
+    // (Korean, English, root category index)
+    ("도서", "Book", 0),
+    ("소설", "Novel", 0),
+    ("만화책", "Comic", 0),
+    ("티셔츠", "T-Shirt", 1),
+    ("운동화", "Sneakers", 1),
+    ("백팩", "Backpack", 1),
+    ("이어폰", "Earphones", 2),
+    ("노트북", "Laptop", 2),
+    ("스마트워치", "Smartwatch", 2),
+    ("포토카드", "Photo Card", 3),
+    ("피규어", "Figure", 3),
+    ("앨범", "Album", 3),
+    ("원두", "Coffee Beans", 4),
+    ("쿠키", "Cookies", 4),
+    ("러닝화", "Running Shoes", 5),
+    ("텐트", "Tent", 5),
+];
+const BRANDS: &[&str] = &[
+    "장터",
+    "한빛",
+    "삼성전자",
+    "무신사",
+    "Acme",
+    "Northwind",
+    "김작가",
+    "이작가",
+    "Studio Ghibli",
+    "모나미",
+];
+const PUBLISHERS: &[&str] = &[
+    "장터출판",
+    "한빛미디어",
+    "민음사",
+    "창비",
+    "Penguin",
+    "O'Reilly",
+];
+const SIZES: &[&str] = &["S", "M", "L", "XL"];
+const COLORS: &[(&str, &str)] = &[
+    ("검정", "black"),
+    ("흰색", "white"),
+    ("빨강", "red"),
+    ("파랑", "blue"),
+];
+
+#[derive(Debug, Clone, Copy)]
+pub struct SeedOptions {
+    pub products: u64,
+    pub sellers: u64,
+    pub seed: u64,
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SeedReport {
+    pub products: u64,
+    pub variants: u64,
+    pub sellers: u64,
+    pub elapsed: std::time::Duration,
+}
+
+/// Creates the category tree if missing and returns leaf categories (with their root index).
+async fn ensure_categories(services: &Services) -> anyhow::Result<Vec<(usize, Uuid)>> {
+    let catalog = services.catalog();
+    let existing = jangteo_store::catalog::list_categories(&services.db).await?;
+    let mut leaves = Vec::new();
+    for (root_index, (name, slug, children)) in CATEGORY_TREE.iter().enumerate() {
+        let root = match existing.iter().find(|c| c.slug == *slug) {
+            Some(c) => c.id,
+            None => {
+                catalog
+                    .create_category(Some(name), Some(slug), None, Some(root_index as i32))
+                    .await?
+                    .id
+            }
+        };
+        for (i, (cname, cslug)) in children.iter().enumerate() {
+            let id = match existing.iter().find(|c| c.slug == *cslug) {
+                Some(c) => c.id,
+                None => {
+                    catalog
+                        .create_category(Some(cname), Some(cslug), Some(root), Some(i as i32))
+                        .await?
+                        .id
+                }
+            };
+            leaves.push((root_index, id));
+        }
+    }
+    Ok(leaves)
+}
+
+async fn create_sellers(services: &Services, count: u64) -> anyhow::Result<Vec<Uuid>> {
+    // One hash for every demo seller: argon2 is deliberately slow and these accounts exist
+    // to own products, not to log in.
+    let hash = jangteo_services::passwords::hash("seed seller password".into()).await?;
+    let now = Utc::now();
+    // Unique per run (not from the seeded RNG), so seeding twice adds sellers instead of
+    // colliding with the first run's e-mails and shop names.
+    let run =
+        u32::from_str_radix(&Uuid::new_v4().simple().to_string()[..8], 16).unwrap_or_default();
+    let mut ids = Vec::new();
+    let txn = services.db.begin().await?;
+    let mut user_rows = Vec::new();
+    let mut seller_rows = Vec::new();
+    for i in 0..count {
+        let id = Uuid::now_v7();
+        ids.push(id);
+        user_rows.push(
+            users::Model {
+                id,
+                email: format!("seller{i}.{run:08x}@seed.jangteo.local"),
+                password_hash: Some(hash.clone()),
+                display_name: Some(format!("판매자 {i}")),
+                phone: None,
+                role: Role::Seller.as_str().to_owned(),
+                email_verified_at: Some(now),
+                created_at: now,
+                updated_at: now,
+            }
+            .into_active_model(),
+        );
+        seller_rows.push(
+            sellers::Model {
+                user_id: id,
+                shop_name: format!("{} 상점 {i}-{run:08x}", BRANDS[i as usize % BRANDS.len()]),
+                business_number: "2208162517".into(),
+                application_id: Uuid::now_v7(),
+                created_at: now,
+            }
+            .into_active_model(),
+        );
+        if user_rows.len() == BATCH {
+            insert_many(&txn, std::mem::take(&mut user_rows)).await?;
+            insert_many(&txn, std::mem::take(&mut seller_rows)).await?;
+        }
+    }
+    insert_many(&txn, user_rows).await?;
+    insert_many(&txn, seller_rows).await?;
+    txn.commit().await?;
+    Ok(ids)
+}
+
+pub async fn seed(services: &Services, opts: SeedOptions) -> anyhow::Result<SeedReport> {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let leaves = ensure_categories(services)
+        .await
+        .context("creating categories")?;
+    let seller_ids = create_sellers(services, opts.sellers.max(1))
+        .await
+        .context("creating sellers")?;
+    let bar = if opts.progress {
+        indicatif::ProgressBar::new(opts.products)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} seeding [{bar:40}] {pos}/{len} products ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let now = Utc::now();
+    let mut variants_written = 0u64;
+    let mut done = 0u64;
+    while done < opts.products {
+        let n = (opts.products - done).min(BATCH as u64);
+        let mut product_rows = Vec::with_capacity(n as usize);
+        let mut variant_rows = Vec::with_capacity(2 * n as usize);
+        let mut link_rows = Vec::with_capacity(2 * n as usize);
+        for _ in 0..n {
+            // Spread creation over the last year; v7 ids carry that time so "newest" sorts
+            // match created_at.
+            let created = now - Duration::seconds(rng.random_range(0..365 * 86_400));
+            let ts = uuid::Timestamp::from_unix(
+                uuid::NoContext,
+                created.timestamp() as u64,
+                created.timestamp_subsec_nanos(),
+            );
+            let id = Uuid::new_v7(ts);
+            let (ko, en, root) = NOUNS[rng.random_range(0..NOUNS.len())];
+            let korean = rng.random_bool(0.7);
+            let name = if korean {
+                format!(
+                    "{} {} {}",
+                    KO_ADJECTIVES[rng.random_range(0..KO_ADJECTIVES.len())],
+                    ko,
+                    rng.random_range(1..100)
+                )
+            } else {
+                format!(
+                    "{} {} {}",
+                    EN_ADJECTIVES[rng.random_range(0..EN_ADJECTIVES.len())],
+                    en,
+                    rng.random_range(1..100)
+                )
+            };
+            let price = rng.random_range(10..3_000) * 100;
+            let status = match rng.random_range(0..100) {
+                0..90 => "ON_SALE",
+                90..95 => "SOLD_OUT",
+                _ => "DRAFT",
+            };
+            let rating_count: i64 = rng.random_range(0..500);
+            let rating_avg_x100: i32 = if rating_count == 0 {
+                0
+            } else {
+                rng.random_range(250..=500)
+            };
+            product_rows.push(
+                products::Model {
+                    id,
+                    seller_id: seller_ids[rng.random_range(0..seller_ids.len())],
+                    description: format!("{name} — jangteo demo product."),
+                    brand: Some(BRANDS[rng.random_range(0..BRANDS.len())].to_owned()),
+                    publisher: (root == 0)
+                        .then(|| PUBLISHERS[rng.random_range(0..PUBLISHERS.len())].to_owned()),
+                    name,
+                    price,
+                    currency: "KRW".into(),
+                    status: status.into(),
+                    sales_count: rng.random_range(0..10_000),
+                    view_count: 0,
+                    rating_count,
+                    rating_sum: rating_count * i64::from(rating_avg_x100) / 100,
+                    rating_avg_x100,
+                    deleted_at: None,
+                    created_at: created,
+                    updated_at: created,
+                }
+                .into_active_model(),
+            );
+            let in_root: Vec<Uuid> = leaves
+                .iter()
+                .filter(|(r, _)| *r == root)
+                .map(|(_, c)| *c)
+                .collect();
+            if !in_root.is_empty() {
+                let category_id = in_root[rng.random_range(0..in_root.len())];
+                link_rows.push(
+                    product_categories::Model {
+                        product_id: id,
+                        category_id,
+                    }
+                    .into_active_model(),
+                );
+            }
+            let variant_count = rng.random_range(1..=3);
+            for v in 0..variant_count {
+                let (label, options) = if variant_count == 1 {
+                    ("기본".to_owned(), "{}".to_owned())
+                } else if root == 1 {
+                    let (cko, cen) = COLORS[v % COLORS.len()];
+                    let size = SIZES[rng.random_range(0..SIZES.len())];
+                    (
+                        format!("{cko} / {size}"),
+                        format!("{{\"color\":\"{cen}\",\"size\":\"{size}\"}}"),
+                    )
+                } else {
+                    (
+                        format!("옵션 {}", v + 1),
+                        format!("{{\"option\":\"{}\"}}", v + 1),
+                    )
+                };
+                let stock = if status == "SOLD_OUT" {
+                    0
+                } else {
+                    rng.random_range(0..200)
+                };
+                variant_rows.push(
+                    variants::Model {
+                        id: Uuid::now_v7(),
+                        product_id: id,
+                        sku: format!("SEED-{}-{v}", id.simple()),
+                        name: label,
+                        options,
+                        price_delta: if v == 0 {
+                            0
+                        } else {
+                            rng.random_range(0..50) * 100
+                        },
+                        stock,
+                        initial_stock: stock,
+                        deleted_at: None,
+                        created_at: created,
+                        updated_at: created,
+                    }
+                    .into_active_model(),
+                );
+            }
+        }
+        variants_written += variant_rows.len() as u64;
+        let txn = services.db.begin().await?;
+        insert_many(&txn, product_rows).await?;
+        insert_many(&txn, link_rows).await?;
+        for chunk in chunked(variant_rows, BATCH) {
+            insert_many(&txn, chunk).await?;
+        }
+        txn.commit().await?;
+        done += n;
+        bar.set_position(done);
+    }
+    bar.finish_and_clear();
+    // Listings are cached; the seeded products must show on the next read.
+    services.catalog_cache.changed(Uuid::nil()).await;
+    Ok(SeedReport {
+        products: opts.products,
+        variants: variants_written,
+        sellers: seller_ids.len() as u64,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn chunked<T>(mut v: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    while v.len() > size {
+        let rest = v.split_off(size);
+        out.push(v);
+        v = rest;
+    }
+    out.push(v);
+    out
+}
