@@ -25,7 +25,10 @@ enum Scenario {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "jangteo-bench", about = "Load-test jangteo's hot paths and print a latency table")]
+#[command(
+    name = "jangteo-bench",
+    about = "Load-test jangteo's hot paths and print a latency table"
+)]
 struct Args {
     /// What to measure (several allowed).
     #[arg(value_enum, required = true, num_args = 1..)]
@@ -57,8 +60,14 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // The embedded server gets its own runtime so that client and server tasks do not share
     // a scheduler queue; on a small machine they still share the cores, which the report says.
-    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(args.server_threads).enable_all().build()?;
-    let client_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.server_threads)
+        .enable_all()
+        .build()?;
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let _dir;
     let base = match &args.url {
         Some(url) => url.trim_end_matches('/').to_owned(),
@@ -82,17 +91,27 @@ fn main() -> anyhow::Result<()> {
     for scenario in &args.scenarios {
         let warmup = Duration::from_secs((args.duration / 5).max(1));
         client_rt.block_on(run(*scenario, target.clone(), args.connections, warmup))?;
-        let result = client_rt.block_on(run(*scenario, target.clone(), args.connections, Duration::from_secs(args.duration)))?;
+        let result = client_rt.block_on(run(
+            *scenario,
+            target.clone(),
+            args.connections,
+            Duration::from_secs(args.duration),
+        ))?;
         rows.push((*scenario, result));
     }
     println!();
-    println!("| scenario | connections | requests | req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |");
+    println!(
+        "| scenario | connections | requests | req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (scenario, r) in rows {
         let ms = |q: f64| r.latency.value_at_quantile(q) as f64 / 1000.0;
         println!(
             "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
-            scenario.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default(),
+            scenario
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default(),
             args.connections,
             r.requests,
             r.requests as f64 / r.elapsed.as_secs_f64(),
@@ -116,9 +135,19 @@ async fn start_embedded(dir: &std::path::Path, products: u64) -> anyhow::Result<
     };
     let app = jangteo::Application::build(&config, jangteo::Overrides::default()).await?;
     let started = Instant::now();
-    let opts = jangteo::seed::SeedOptions { products, sellers: (products / 1_000).clamp(1, 1_000), seed: 42, progress: true };
-    jangteo::seed::seed(app.services(), opts).await.context("seeding")?;
-    eprintln!("seeded {products} products in {:.1} s", started.elapsed().as_secs_f64());
+    let opts = jangteo::seed::SeedOptions {
+        products,
+        sellers: (products / 1_000).clamp(1, 1_000),
+        seed: 42,
+        progress: true,
+    };
+    jangteo::seed::seed(app.services(), opts)
+        .await
+        .context("seeding")?;
+    eprintln!(
+        "seeded {products} products in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
     Ok(base)
@@ -127,7 +156,12 @@ async fn start_embedded(dir: &std::path::Path, products: u64) -> anyhow::Result<
 /// Samples product and category ids to request, walking listing pages by keyset.
 async fn discover(base: &str) -> anyhow::Result<Target> {
     let http = reqwest::Client::new();
-    let tree: Value = http.get(format!("{base}/api/v1/categories")).send().await?.json().await?;
+    let tree: Value = http
+        .get(format!("{base}/api/v1/categories"))
+        .send()
+        .await?
+        .json()
+        .await?;
     let mut category_ids = Vec::new();
     for root in tree["items"].as_array().into_iter().flatten() {
         category_ids.extend(root["id"].as_str().map(str::to_owned));
@@ -151,8 +185,15 @@ async fn discover(base: &str) -> anyhow::Result<Target> {
             None => break,
         }
     }
-    anyhow::ensure!(!product_ids.is_empty(), "the target has no products on sale: seed it first");
-    Ok(Target { base: base.to_owned(), product_ids, category_ids })
+    anyhow::ensure!(
+        !product_ids.is_empty(),
+        "the target has no products on sale: seed it first"
+    );
+    Ok(Target {
+        base: base.to_owned(),
+        product_ids,
+        category_ids,
+    })
 }
 
 struct RunResult {
@@ -164,7 +205,12 @@ struct RunResult {
 
 const SORTS: [&str; 5] = ["newest", "price_asc", "price_desc", "popularity", "rating"];
 
-async fn run(scenario: Scenario, target: Arc<Target>, connections: usize, duration: Duration) -> anyhow::Result<RunResult> {
+async fn run(
+    scenario: Scenario,
+    target: Arc<Target>,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<RunResult> {
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(connections);
@@ -172,7 +218,9 @@ async fn run(scenario: Scenario, target: Arc<Target>, connections: usize, durati
         let target = target.clone();
         tasks.push(tokio::spawn(async move {
             // One client per task: one keep-alive connection each, like a real client.
-            let http = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+            let http = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()?;
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
             let (mut requests, mut errors) = (0u64, 0u64);
             while Instant::now() < deadline {
@@ -181,16 +229,23 @@ async fn run(scenario: Scenario, target: Arc<Target>, connections: usize, durati
                     match scenario {
                         Scenario::Health => format!("{}/healthz", target.base),
                         Scenario::ProductDetail => {
-                            let id = &target.product_ids[rng.random_range(0..target.product_ids.len())];
+                            let id =
+                                &target.product_ids[rng.random_range(0..target.product_ids.len())];
                             format!("{}/api/v1/products/{id}", target.base)
                         }
                         Scenario::Listing => {
                             let sort = SORTS[rng.random_range(0..SORTS.len())];
                             match target.category_ids.is_empty() || rng.random_bool(0.3) {
-                                true => format!("{}/api/v1/products?sort={sort}&limit=20", target.base),
+                                true => {
+                                    format!("{}/api/v1/products?sort={sort}&limit=20", target.base)
+                                }
                                 false => {
-                                    let c = &target.category_ids[rng.random_range(0..target.category_ids.len())];
-                                    format!("{}/api/v1/products?category={c}&sort={sort}&limit=20", target.base)
+                                    let c = &target.category_ids
+                                        [rng.random_range(0..target.category_ids.len())];
+                                    format!(
+                                        "{}/api/v1/products?category={c}&sort={sort}&limit=20",
+                                        target.base
+                                    )
                                 }
                             }
                         }
@@ -221,5 +276,10 @@ async fn run(scenario: Scenario, target: Arc<Target>, connections: usize, durati
         errors += e;
         total.add(h)?;
     }
-    Ok(RunResult { requests, errors, elapsed: started.elapsed(), latency: total })
+    Ok(RunResult {
+        requests,
+        errors,
+        elapsed: started.elapsed(),
+        latency: total,
+    })
 }

@@ -72,6 +72,7 @@ pub fn services(
         mailer,
         keys: Arc::new(keys),
         catalog_cache: Arc::default(),
+        views: Arc::default(),
     })
 }
 
@@ -146,6 +147,10 @@ impl Application {
             () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over; closing remaining connections"),
         }
         housekeeping.abort();
+        // Keep the views counted since the last periodic flush.
+        if let Err(e) = self.state.services.views.flush(&self.state.services).await {
+            tracing::warn!(error = %e, "view counts not flushed at shutdown");
+        }
         self.state.services.db.clone().close().await.ok();
         tracing::info!("stopped");
         Ok(())
@@ -159,6 +164,9 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.limits.shrink();
+        if let Err(e) = state.services.views.flush(&state.services).await {
+            tracing::warn!(error = %e, "view counts not flushed");
+        }
         if rounds.is_multiple_of(60) {
             let cutoff = state.services.clock.now() - chrono::Duration::days(7);
             match jangteo_store::accounts::purge_expired_refresh_tokens(&state.services.db, cutoff)

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod passwords;
 pub mod sellers;
 pub mod tokens;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub struct Services {
     pub mailer: Arc<dyn Mailer>,
     pub keys: Arc<TokenKeys>,
     pub catalog_cache: Arc<catalog::CatalogCache>,
+    pub views: Arc<views::ViewCounter>,
 }
 
 impl Services {

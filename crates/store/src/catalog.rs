@@ -474,3 +474,45 @@ pub async fn products_in_stock(
         .await?;
     Ok(rows.into_iter().collect())
 }
+
+// ---- views ----------------------------------------------------------------------------------
+
+/// Stores the unique-visitor estimate of a product for a day and refreshes the product's
+/// total (the sum over all days).
+pub async fn put_daily_visitors(
+    c: &impl ConnectionTrait,
+    product_id: Uuid,
+    day: i32,
+    visitors: i64,
+) -> StoreResult<i64> {
+    use crate::entities::product_views_daily as views;
+    views::Entity::insert(
+        views::Model {
+            product_id,
+            day,
+            visitors,
+        }
+        .into_active_model(),
+    )
+    .on_conflict(
+        OnConflict::columns([views::Column::ProductId, views::Column::Day])
+            .update_column(views::Column::Visitors)
+            .to_owned(),
+    )
+    .exec_without_returning(c)
+    .await?;
+    let days = views::Entity::find()
+        .select_only()
+        .column(views::Column::Visitors)
+        .filter(views::Column::ProductId.eq(product_id))
+        .into_tuple::<i64>()
+        .all(c)
+        .await?;
+    let total: i64 = days.iter().sum();
+    products::Entity::update_many()
+        .col_expr(products::Column::ViewCount, Expr::value(total))
+        .filter(products::Column::Id.eq(product_id))
+        .exec(c)
+        .await?;
+    Ok(total)
+}

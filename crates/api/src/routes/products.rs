@@ -17,6 +17,7 @@ use crate::auth::{AuthUser, MaybeUser, SellerUser};
 use crate::json::Json;
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::params::{IdPair, IdPath, Query};
+use crate::rate_limit::ClientIp;
 use crate::routes::categories::CategoryResponse;
 use crate::{ApiError, AppState, Problem};
 
@@ -284,9 +285,15 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
+    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
 ) -> Result<Json<ProductResponse>, ApiError> {
     let p = state.services.catalog().product(viewer, id).await?;
+    let visitor = viewer.map_or_else(|| ip.to_string(), |v| v.user_id.to_string());
+    state
+        .services
+        .views
+        .record(id, &visitor, state.services.clock.now());
     Ok(Json(p.as_ref().into()))
 }
 

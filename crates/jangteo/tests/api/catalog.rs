@@ -672,3 +672,68 @@ async fn seeded_catalog_is_browsable_and_balanced() {
     jangteo::seed::seed(&app.services, opts).await.unwrap();
     assert_eq!(product_count(&app).await, 600);
 }
+
+#[tokio::test]
+async fn view_counts_are_unique_visitors_per_day() {
+    let app = spawn_app_with(|c| c.trust_forwarded_for = true).await;
+    let s = app.seller("views@example.com").await;
+    let p = app.product(&s, book("조회수", 1000, "VIEWS-1", 1)).await;
+    let path = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
+    let fan = app.user("fan@example.com").await;
+    let view = |ip: String, token: Option<String>| {
+        let mut req = app.http.get(app.url(&path)).header("x-forwarded-for", ip);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    // 10 guests from different addresses, each looking 3 times, and two signed-in users
+    // (the seller and a fan) looking from one shared address.
+    for _ in 0..3 {
+        for i in 0..10 {
+            assert_eq!(
+                view(format!("10.0.0.{i}"), None).await.unwrap().status(),
+                StatusCode::OK
+            );
+        }
+        view("10.0.0.99".into(), Some(s.access.clone()))
+            .await
+            .unwrap();
+        view("10.0.0.99".into(), Some(fan.access.clone()))
+            .await
+            .unwrap();
+    }
+    app.services.views.flush(&app.services).await.unwrap();
+    // Read from the database: another GET would itself be a (13th) visitor.
+    assert_eq!(
+        view_count(&app, &p).await,
+        12,
+        "unique visitors, not page loads"
+    );
+
+    // The next day the same visitors count again.
+    app.clock.advance(chrono::Duration::days(1));
+    for i in 0..4 {
+        view(format!("10.0.0.{i}"), None).await.unwrap();
+    }
+    app.services.views.flush(&app.services).await.unwrap();
+    assert_eq!(view_count(&app, &p).await, 16);
+    // The product detail shows the stored count.
+    let detail: Value = app
+        .request(Method::GET, &path, None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["view_count"], 16);
+}
+
+async fn view_count(app: &TestApp, product: &Value) -> i64 {
+    let id: uuid::Uuid = product["id"].as_str().unwrap().parse().unwrap();
+    products::Entity::find_by_id(id)
+        .one(&app.services.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .view_count
+}

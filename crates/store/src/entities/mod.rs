@@ -6,6 +6,7 @@ pub mod email_codes;
 pub mod inventory_ledger;
 pub mod product_categories;
 pub mod product_sales_daily;
+pub mod product_views_daily;
 pub mod products;
 pub mod refresh_tokens;
 pub mod seller_applications;

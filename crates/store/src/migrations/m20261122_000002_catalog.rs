@@ -92,6 +92,14 @@ enum ProductSalesDaily {
 }
 
 #[derive(DeriveIden)]
+enum ProductViewsDaily {
+    Table,
+    ProductId,
+    Day,
+    Visitors,
+}
+
+#[derive(DeriveIden)]
 enum Users {
     Table,
     Id,
@@ -444,11 +452,44 @@ impl MigrationTrait for Migration {
             ],
         ))
         .await?;
+        // Unique visitors per product and day, estimated with HyperLogLog and written
+        // periodically (the estimate only grows during a day, so a write replaces it).
+        m.create_table(
+            Table::create()
+                .table(ProductViewsDaily::Table)
+                .col(
+                    ColumnDef::new(ProductViewsDaily::ProductId)
+                        .uuid()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(ProductViewsDaily::Day).integer().not_null())
+                .col(
+                    ColumnDef::new(ProductViewsDaily::Visitors)
+                        .big_integer()
+                        .not_null(),
+                )
+                .primary_key(
+                    Index::create()
+                        .col(ProductViewsDaily::ProductId)
+                        .col(ProductViewsDaily::Day),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from_tbl(ProductViewsDaily::Table)
+                        .from_col(ProductViewsDaily::ProductId)
+                        .to_tbl(Products::Table)
+                        .to_col(Products::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
+            ProductViewsDaily::Table.into_iden(),
             ProductSalesDaily::Table.into_iden(),
             InventoryLedger::Table.into_iden(),
             Variants::Table.into_iden(),
