@@ -26,6 +26,9 @@ pub struct Config {
     pub refresh_token_ttl_days: i64,
     /// E-mail of the admin account created on first start.
     pub admin_email: String,
+    /// Directory of the Korean dictionary for search (see scripts/ko-dic/build.sh). Default:
+    /// `JANGTEO_KO_DIC`, else `./data/ko-dic` if built there, else none (bigram fallback).
+    pub ko_dic_dir: Option<PathBuf>,
     /// On the first start of the embedded mode (no `database_url` set), fill the new shop
     /// with a small demo catalog so there is something to browse.
     pub demo_catalog: bool,
@@ -74,6 +77,7 @@ impl Default for Config {
             refresh_token_ttl_days: 30,
             admin_email: "admin@jangteo.local".into(),
             demo_catalog: true,
+            ko_dic_dir: None,
             log_format: "json".into(),
             log_level: "info".into(),
             body_limit_bytes: 64 * 1024,
@@ -151,6 +155,10 @@ impl Config {
                 self.data_dir.join("jangteo.db").display()
             )
         })
+    }
+
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
     }
 
     pub fn mail_dir(&self) -> PathBuf {

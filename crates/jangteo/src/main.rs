@@ -42,6 +42,9 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Rebuild the search index from the database (stop the server first: the index has
+    /// one writer).
+    Reindex,
     /// Check that every variant's stock equals its initial stock plus its ledger; exits 1
     /// with a report if not.
     Audit,
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
             }
             Command::Migrate => migrate(config).await.map(|()| ExitCode::SUCCESS),
             Command::Audit => audit(config).await,
+            Command::Reindex => reindex(config).await,
             Command::Seed {
                 products,
                 sellers,
@@ -133,6 +137,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             report.products
         );
     }
+    match app.services().search_catch_up().await {
+        Ok(Some(n)) => tracing::info!(
+            documents = n,
+            analyzer = app.services().search.analyzer_name(),
+            "search index rebuilt"
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "search index not rebuilt; run `jangteo reindex`"),
+    }
     let addr = app.local_addr();
     tracing::info!(
         listen = %addr,
@@ -157,7 +170,7 @@ async fn admin_create(
     password: Option<String>,
 ) -> anyhow::Result<()> {
     let db = startup::open_database(&config).await?;
-    let services = startup::services(&config, db, Overrides::default())?;
+    let services = startup::services_without_search(&config, db)?;
     let generated = password.is_none();
     let password =
         password.unwrap_or_else(|| jangteo_services::tokens::new_refresh_token()[..20].to_owned());
@@ -175,7 +188,7 @@ async fn admin_create(
 
 async fn audit(config: Config) -> anyhow::Result<ExitCode> {
     let db = startup::open_database(&config).await?;
-    let services = startup::services(&config, db, Overrides::default())?;
+    let services = startup::services_without_search(&config, db)?;
     let (checked, findings) = services
         .inventory()
         .audit()
@@ -210,7 +223,7 @@ async fn seed_catalog(
     seed: u64,
 ) -> anyhow::Result<ExitCode> {
     let db = startup::open_database(&config).await?;
-    let services = startup::services(&config, db, Overrides::default())?;
+    let services = startup::services_without_search(&config, db)?;
     let opts = jangteo::seed::SeedOptions {
         products,
         sellers: sellers.unwrap_or((products / 1_000).clamp(1, 1_000)),
@@ -224,6 +237,34 @@ async fn seed_catalog(
         report.variants,
         report.sellers,
         report.elapsed.as_secs_f64()
+    );
+    println!(
+        "run `jangteo reindex` (with the server stopped) or restart the server to make them searchable"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reindex(config: Config) -> anyhow::Result<ExitCode> {
+    let db = startup::open_database(&config).await?;
+    let services = startup::services(&config, db, Overrides::default())?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} indexed {pos} products ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = std::time::Instant::now();
+    let n = services
+        .reindex(|done| bar.set_position(done))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    println!(
+        "reindexed {n} products in {:.1} s (analyzer: {})",
+        started.elapsed().as_secs_f64(),
+        services.search.analyzer_name()
     );
     Ok(ExitCode::SUCCESS)
 }

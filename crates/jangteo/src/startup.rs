@@ -50,11 +50,47 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
     Ok(db)
 }
 
-/// Builds the services from configuration (the adapters chosen here).
+/// Builds the services from configuration (the adapters chosen here), owning the search
+/// index: for the server and `jangteo reindex`.
 pub fn services(
     config: &Config,
     db: DatabaseConnection,
     overrides: Overrides,
+) -> anyhow::Result<Services> {
+    let dictionary = config
+        .ko_dic_dir
+        .clone()
+        .or_else(jangteo_search::dictionary::locate);
+    let search =
+        jangteo_services::search::Search::open(&config.search_dir(), dictionary.as_deref())
+            .with_context(|| {
+                format!(
+                    "opening the search index in {} (is another jangteo process using it?)",
+                    config.search_dir().display()
+                )
+            })?;
+    build_services(config, db, overrides, search)
+}
+
+/// Services for commands that run beside a server (audit, admin, seed): everything but the
+/// search index, whose single writer belongs to the server.
+pub fn services_without_search(
+    config: &Config,
+    db: DatabaseConnection,
+) -> anyhow::Result<Services> {
+    build_services(
+        config,
+        db,
+        Overrides::default(),
+        jangteo_services::search::Search::disabled(),
+    )
+}
+
+fn build_services(
+    config: &Config,
+    db: DatabaseConnection,
+    overrides: Overrides,
+    search: jangteo_services::search::Search,
 ) -> anyhow::Result<Services> {
     let mailer: Arc<dyn Mailer> = match (overrides.mailer, &config.mail.smtp_url) {
         (Some(m), _) => m,
@@ -73,6 +109,7 @@ pub fn services(
         keys: Arc::new(keys),
         catalog_cache: Arc::default(),
         views: Arc::default(),
+        search: Arc::new(search),
     })
 }
 
@@ -125,6 +162,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let services = &self.state.services;
+        let indexer = services.search.take_events().map(|events| {
+            tokio::spawn(jangteo_services::search::run_indexer(
+                services.clone(),
+                events,
+            ))
+        });
         let (tx, rx) = tokio::sync::watch::channel(false);
         let serve = axum::serve(
             self.listener,
@@ -147,6 +191,11 @@ impl Application {
             () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over; closing remaining connections"),
         }
         housekeeping.abort();
+        if let Some(indexer) = indexer {
+            // Index what was written before shutdown, then stop.
+            self.state.services.search.flush().await;
+            indexer.abort();
+        }
         // Keep the views counted since the last periodic flush.
         if let Err(e) = self.state.services.views.flush(&self.state.services).await {
             tracing::warn!(error = %e, "view counts not flushed at shutdown");

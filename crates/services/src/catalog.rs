@@ -158,6 +158,11 @@ impl Default for CatalogCache {
 }
 
 impl CatalogCache {
+    /// A change that listings do not show (e.g. the view count): only the detail is dropped.
+    pub async fn detail_changed(&self, product_id: Uuid) {
+        self.details.invalidate(&product_id).await;
+    }
+
     pub async fn changed(&self, product_id: Uuid) {
         self.details.invalidate(&product_id).await;
         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -401,7 +406,7 @@ impl<'a> Catalog<'a> {
             store::insert_variant(&txn, v).await.map_err(sku_taken)?;
         }
         txn.commit().await?;
-        self.s.catalog_cache.changed(product_id).await;
+        self.s.catalog_changed(product_id).await;
         self.load_detail(product_id).await
     }
 
@@ -598,7 +603,7 @@ impl<'a> Catalog<'a> {
             store::set_product_categories(&txn, id, &ids).await?;
         }
         txn.commit().await?;
-        self.s.catalog_cache.changed(id).await;
+        self.s.catalog_changed(id).await;
         self.load_detail(id).await
     }
 
@@ -607,7 +612,7 @@ impl<'a> Catalog<'a> {
         store::soft_delete_product(&self.s.db, id, self.now())
             .await
             .not_found_as("product")?;
-        self.s.catalog_cache.changed(id).await;
+        self.s.catalog_changed(id).await;
         Ok(())
     }
 
@@ -630,7 +635,7 @@ impl<'a> Catalog<'a> {
         store::insert_variant(&self.s.db, row)
             .await
             .map_err(sku_taken)?;
-        self.s.catalog_cache.changed(product_id).await;
+        self.s.catalog_changed(product_id).await;
         self.load_detail(product_id).await
     }
 
@@ -673,7 +678,7 @@ impl<'a> Catalog<'a> {
             self.now(),
         )
         .await?;
-        self.s.catalog_cache.changed(product_id).await;
+        self.s.catalog_changed(product_id).await;
         self.load_detail(product_id).await
     }
 
@@ -739,44 +744,59 @@ impl<'a> Catalog<'a> {
                 q.limit
             )
         });
-        if let Some(key) = &cache_key
-            && let Some(hit) = self.s.catalog_cache.pages.get(key).await
-        {
-            return Ok(page_with_cursor(hit.as_ref().clone(), q.limit));
-        }
-        let category_ids = match q.category_id {
-            None => None,
-            Some(cid) => {
-                let root = store::find_category(&self.s.db, cid)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound => ServiceError::Validation(FieldErrors::single(
-                            "category",
-                            "unknown",
-                            "no category has this id",
-                        )),
-                        other => other.into(),
-                    })?;
-                Some(store::subtree_ids(&self.s.db, &root).await?)
-            }
+        let load = async {
+            let category_ids = match q.category_id {
+                None => None,
+                Some(cid) => {
+                    let root =
+                        store::find_category(&self.s.db, cid)
+                            .await
+                            .map_err(|e| match e {
+                                StoreError::NotFound => {
+                                    ServiceError::Validation(FieldErrors::single(
+                                        "category",
+                                        "unknown",
+                                        "no category has this id",
+                                    ))
+                                }
+                                other => other.into(),
+                            })?;
+                    Some(store::subtree_ids(&self.s.db, &root).await?)
+                }
+            };
+            let filter = ProductFilter {
+                statuses: statuses.iter().map(|s| s.as_str().to_owned()).collect(),
+                seller_id: q.seller_id,
+                category_ids,
+                min_price: q.min_price,
+                max_price: q.max_price,
+            };
+            let rows = store::list_products(&self.s.db, &filter, sort, after, q.limit).await?;
+            self.summaries(rows, sort).await
         };
-        let filter = ProductFilter {
-            statuses: statuses.iter().map(|s| s.as_str().to_owned()).collect(),
-            seller_id: q.seller_id,
-            category_ids,
-            min_price: q.min_price,
-            max_price: q.max_price,
-        };
-        let rows = store::list_products(&self.s.db, &filter, sort, after, q.limit).await?;
-        let items = self.summaries(rows, sort).await?;
-        if let Some(key) = cache_key {
-            self.s
+        let items = match cache_key {
+            // Concurrent misses of one key run the query once; the others wait for it.
+            Some(key) => self
+                .s
                 .catalog_cache
                 .pages
-                .insert(key, Arc::new(items.clone()))
-                .await;
-        }
+                .try_get_with(key, async { load.await.map(Arc::new) })
+                .await
+                .map_err(|e: Arc<ServiceError>| match Arc::try_unwrap(e) {
+                    Ok(e) => e,
+                    Err(shared) => shared_error(&shared),
+                })?
+                .as_ref()
+                .clone(),
+            None => load.await?,
+        };
         Ok(page_with_cursor(items, q.limit))
+    }
+
+    /// Listing summaries of the given products (any order; missing ones skipped).
+    pub async fn summaries_by_id(&self, ids: &[Uuid]) -> ServiceResult<Vec<ProductSummary>> {
+        let rows = store::find_products(&self.s.db, ids).await?;
+        self.summaries(rows, ProductSort::Newest).await
     }
 
     async fn summaries(
@@ -849,8 +869,17 @@ impl<'a> Catalog<'a> {
         at: DateTime<Utc>,
     ) -> ServiceResult<()> {
         store::record_sale(&self.s.db, product_id, day_number(at), units).await?;
-        self.s.catalog_cache.changed(product_id).await;
+        self.s.catalog_changed(product_id).await;
         Ok(())
+    }
+}
+
+/// An error shared by coalesced requests is re-created for each of them.
+fn shared_error(e: &ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Validation(f) => ServiceError::Validation(f.clone()),
+        ServiceError::NotFound(w) => ServiceError::NotFound(w),
+        other => ServiceError::Internal(anyhow::anyhow!("{other}")),
     }
 }
 

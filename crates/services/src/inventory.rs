@@ -73,7 +73,7 @@ impl<'a> Inventory<'a> {
             at: self.s.clock.now(),
         };
         let stock = self.apply(&change).await?;
-        self.s.catalog_cache.changed(product_id).await;
+        self.s.catalog_changed(product_id).await;
         Ok(stock)
     }
 
@@ -95,7 +95,12 @@ impl<'a> Inventory<'a> {
             at: self.s.clock.now(),
         };
         match self.apply(&change).await {
-            Ok(stock) => Ok(Some(stock)),
+            Ok(stock) => {
+                if let Some(product_id) = store::product_of(&self.s.db, variant_id).await? {
+                    self.s.catalog_changed(product_id).await;
+                }
+                Ok(Some(stock))
+            }
             Err(ServiceError::Conflict {
                 code: "insufficient_stock",
                 ..

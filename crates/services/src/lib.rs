@@ -10,6 +10,7 @@ mod error;
 pub mod inventory;
 pub mod mail;
 pub mod passwords;
+pub mod search;
 pub mod sellers;
 pub mod tokens;
 pub mod views;
@@ -32,6 +33,7 @@ pub struct Services {
     pub keys: Arc<TokenKeys>,
     pub catalog_cache: Arc<catalog::CatalogCache>,
     pub views: Arc<views::ViewCounter>,
+    pub search: Arc<search::Search>,
 }
 
 impl Services {
@@ -45,6 +47,13 @@ impl Services {
 
     pub fn sellers(&self) -> sellers::Sellers<'_> {
         sellers::Sellers::new(self)
+    }
+
+    /// Every catalog write ends here: cached reads of the product are dropped and the
+    /// search index is told to refresh it.
+    pub async fn catalog_changed(&self, product_id: uuid::Uuid) {
+        self.catalog_cache.changed(product_id).await;
+        self.search.product_changed(product_id);
     }
 
     pub fn catalog(&self) -> catalog::Catalog<'_> {

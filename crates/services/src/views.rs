@@ -70,21 +70,15 @@ impl ViewCounter {
             state.sketches.retain(|(_, day), _| *day >= today - 1);
             out
         };
+        // One transaction for the batch: on SQLite one sync instead of one per product.
+        let txn = jangteo_store::TransactionTrait::begin(&services.db).await?;
         for (product, day, visitors) in &estimates {
-            match jangteo_store::catalog::put_daily_visitors(
-                &services.db,
-                *product,
-                *day,
-                *visitors,
-            )
-            .await
-            {
-                Ok(_) => services.catalog_cache.changed(*product).await,
-                // A product deleted meanwhile (foreign key) is not worth failing the batch.
-                Err(e) => {
-                    tracing::warn!(error = %e, product_id = %product, "view count not written")
-                }
-            }
+            // Products are only soft-deleted, so the foreign key always holds.
+            jangteo_store::catalog::put_daily_visitors(&txn, *product, *day, *visitors).await?;
+        }
+        txn.commit().await?;
+        for (product, _, _) in &estimates {
+            services.catalog_cache.detail_changed(*product).await;
         }
         Ok(estimates.len())
     }

@@ -64,6 +64,16 @@ pub async fn change_stock(
     Ok(true)
 }
 
+/// The product a variant belongs to.
+pub async fn product_of(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResult<Option<Uuid>> {
+    Ok(variants::Entity::find_by_id(variant_id)
+        .select_only()
+        .column(variants::Column::ProductId)
+        .into_tuple::<Uuid>()
+        .one(c)
+        .await?)
+}
+
 pub async fn stock_of(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResult<i64> {
     variants::Entity::find_by_id(variant_id)
         .select_only()

@@ -6,6 +6,7 @@ pub mod categories;
 pub mod me;
 pub mod ops;
 pub mod products;
+pub mod search;
 pub mod sellers;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -44,4 +45,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(products::adjust_stock))
         .routes(routes!(products::ledger))
         .routes(routes!(products::mine))
+        .routes(routes!(search::search))
+        .routes(routes!(search::autocomplete))
+        .routes(routes!(search::popular_terms))
 }

@@ -88,11 +88,30 @@ async fn slow_in_flight_request_completes_after_sigterm() {
     let body = format!("{{\"email\":\"{email}\",\"password\":\"{password}\"}}");
     let (first, rest) = body.split_at(body.len() / 2);
     let mut conn = TcpStream::connect(&addr).await.unwrap();
+    // `Expect: 100-continue` makes the server say when the handler starts reading the body:
+    // only then is the request provably in flight (a connection whose head was not read yet
+    // is idle, and closing idle connections is exactly what shutdown should do).
     let head = format!(
-        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     conn.write_all(head.as_bytes()).await.unwrap();
+    conn.flush().await.unwrap();
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut byte))
+            .await
+            .expect("100 Continue")
+            .unwrap();
+        assert_eq!(n, 1, "connection closed before 100 Continue");
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
     conn.write_all(first.as_bytes()).await.unwrap();
     conn.flush().await.unwrap();
 

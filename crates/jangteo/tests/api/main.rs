@@ -17,6 +17,7 @@ mod docs;
 mod inventory;
 mod mail_smtp;
 mod ops;
+mod search;
 mod sellers;
 
 mod tokens;

@@ -1,0 +1,248 @@
+//! Search over HTTP: the index follows catalog writes through events; Korean, 초성, typos,
+//! filters, autocomplete, popular terms, and a rebuild that matches the live index.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn search(app: &TestApp, query: &str) -> Value {
+    let res = app
+        .request(Method::GET, &format!("/api/v1/search?{query}"), None, None)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{query}");
+    res.json().await.unwrap()
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn product(
+    name: &str,
+    brand: &str,
+    publisher: &str,
+    price: i64,
+    sku: &str,
+    stock: i64,
+    cat: &str,
+) -> Value {
+    json!({"name": name, "brand": brand, "publisher": publisher, "price": price, "status": "ON_SALE",
+           "category_ids": [cat], "variants": [{"sku": sku, "name": "기본", "stock": stock}]})
+}
+
+#[tokio::test]
+async fn search_follows_the_catalog() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let books = app.category(&admin, "도서", None).await;
+    let novels = app.category(&admin, "소설", Some(&books)).await;
+    let audio = app.category(&admin, "음향기기", None).await;
+    let s = app.seller("search.seller@example.com").await;
+    let limited = app
+        .product(
+            &s,
+            product(
+                "한정판 도서",
+                "김작가",
+                "장터출판",
+                15000,
+                "S-1",
+                3,
+                &novels,
+            ),
+        )
+        .await;
+    app.product(
+        &s,
+        product(
+            "무선 이어폰",
+            "삼성전자",
+            "전자상사",
+            99000,
+            "S-2",
+            0,
+            &audio,
+        ),
+    )
+    .await;
+    app.product(
+        &s,
+        product(
+            "Wireless Headphones",
+            "Acme",
+            "Acme Press",
+            150000,
+            "S-3",
+            5,
+            &audio,
+        ),
+    )
+    .await;
+    // The title match must outrank a match on the publisher only.
+    app.product(
+        &s,
+        product(
+            "요리 책",
+            "박작가",
+            "한정판 출판사",
+            12000,
+            "S-4",
+            5,
+            &books,
+        ),
+    )
+    .await;
+    let mut draft = product("한정판 비공개", "김작가", "x", 1000, "S-5", 1, &books);
+    draft["status"] = json!("DRAFT");
+    app.product(&s, draft).await;
+    app.services.search.flush().await;
+
+    let page = search(&app, "q=한정판").await;
+    let found = names(&page);
+    assert_eq!(
+        found.first().map(String::as_str),
+        Some("한정판 도서"),
+        "title (weight 5) before publisher (1): {found:?}"
+    );
+    assert!(found.contains(&"요리 책".to_owned()));
+    assert!(
+        !found.contains(&"한정판 비공개".to_owned()),
+        "drafts are not searchable"
+    );
+
+    assert_eq!(
+        names(&search(&app, "q=한정판 도서를").await)[0],
+        "한정판 도서",
+        "particle in the query"
+    );
+    assert_eq!(
+        names(&search(&app, "q=ㅎㅈㅍ").await)[0],
+        "한정판 도서",
+        "초성"
+    );
+    assert_eq!(
+        names(&search(&app, "q=wireles%20headphnes").await),
+        ["Wireless Headphones"],
+        "typos"
+    );
+    // 작가 also occurs in 박작가: the exact author ranks first.
+    assert_eq!(
+        names(&search(&app, "q=김작가").await)[0],
+        "한정판 도서",
+        "author"
+    );
+
+    // Filters and sorts combine with relevance.
+    let in_stock = names(&search(&app, &format!("q=&category={audio}&in_stock=true")).await);
+    assert_eq!(in_stock, ["Wireless Headphones"]);
+    let in_books = names(&search(&app, &format!("category={books}&sort=price_asc")).await);
+    assert_eq!(
+        in_books,
+        ["요리 책", "한정판 도서"],
+        "parent category includes the sub-category"
+    );
+    let cheap = search(&app, "min_price=10000&max_price=20000&sort=price_desc").await;
+    assert_eq!(names(&cheap), ["한정판 도서", "요리 책"]);
+    assert_eq!(cheap["total"], 2);
+
+    // Writes reach the index: rename, then hide.
+    let path = format!("/api/v1/products/{}", limited["id"].as_str().unwrap());
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&s.access),
+        Some(json!({"name": "초판 특별판"})),
+    )
+    .await;
+    app.services.search.flush().await;
+    assert_eq!(names(&search(&app, "q=특별판").await)[0], "초판 특별판");
+    app.request(
+        Method::PATCH,
+        &path,
+        Some(&s.access),
+        Some(json!({"status": "HIDDEN"})),
+    )
+    .await;
+    app.services.search.flush().await;
+    assert!(!names(&search(&app, "q=특별판").await).contains(&"초판 특별판".to_owned()));
+
+    // Autocomplete and popular terms.
+    let suggestions: Value = app
+        .request(
+            Method::GET,
+            "/api/v1/search/autocomplete?q=wire",
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(suggestions["items"][0]["title"], "Wireless Headphones");
+    for _ in 0..3 {
+        search(&app, "q=이어폰").await;
+    }
+    let terms: Value = app
+        .request(Method::GET, "/api/v1/search/popular-terms", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(terms["items"][0]["term"], "이어폰");
+    assert_eq!(terms["items"][0]["count"], 3);
+
+    for bad in ["sort=best", "size=0", "size=101"] {
+        let res = app
+            .request(Method::GET, &format!("/api/v1/search?{bad}"), None, None)
+            .await;
+        assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+    }
+}
+
+#[tokio::test]
+async fn a_rebuilt_index_answers_like_the_live_one() {
+    let app = spawn_app().await;
+    let opts = jangteo::seed::SeedOptions {
+        products: 150,
+        sellers: 2,
+        seed: 11,
+        progress: false,
+    };
+    jangteo::seed::seed(&app.services, opts).await.unwrap();
+    // Seeding bypasses events; the catch-up at start (or `jangteo reindex`) indexes it.
+    assert_eq!(
+        app.services.search_catch_up().await.unwrap(),
+        Some(150 - draft_count(&app).await)
+    );
+    let queries = [
+        "q=한정판",
+        "q=wireless",
+        "q=이어폰&sort=price_asc",
+        "sort=newest&size=50",
+        "q=ㅁㅅ",
+    ];
+    let mut before = Vec::new();
+    for q in queries {
+        before.push(search(&app, q).await);
+    }
+    let n = app.services.reindex(|_| {}).await.unwrap();
+    assert!(n > 100);
+    for (q, expected) in queries.iter().zip(before) {
+        assert_eq!(search(&app, q).await, expected, "{q}");
+    }
+}
+
+async fn draft_count(app: &TestApp) -> u64 {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    jangteo_store::entities::products::Entity::find()
+        .filter(jangteo_store::entities::products::Column::Status.eq("DRAFT"))
+        .count(&app.services.db)
+        .await
+        .unwrap()
+}

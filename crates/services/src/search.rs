@@ -1,0 +1,374 @@
+//! Product search wired to the catalog. Catalog writes publish "product changed" events on
+//! an in-process channel; one indexer task drains them in batches, loads the products and
+//! upserts (or removes) their documents, then commits once per batch — so a burst of
+//! writes costs one tantivy commit, and the request that wrote never waits for the index.
+//! `jangteo reindex` rebuilds the whole index from the database.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jangteo_core::catalog::ProductStatus;
+use jangteo_search::{
+    KoreanAnalyzer, PopularTerms, ProductDocument, SearchIndex, SearchPage, SearchRequest,
+    Suggestion,
+};
+use jangteo_store::catalog::{self as store, ListCursor, ProductFilter, ProductSort};
+use jangteo_store::entities::{categories, products};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::catalog::ProductSummary;
+use crate::{ServiceError, ServiceResult, Services};
+
+/// Most events handled per index commit.
+const BATCH: usize = 1_000;
+
+pub enum IndexEvent {
+    Changed(Uuid),
+    /// Answered once every earlier event is indexed and committed.
+    Flush(oneshot::Sender<()>),
+}
+
+pub struct Search {
+    /// None for processes that do not own the index (CLI commands): tantivy allows one
+    /// writer per index directory, and that is the server's.
+    index: Option<Arc<SearchIndex>>,
+    events: mpsc::UnboundedSender<IndexEvent>,
+    receiver: Mutex<Option<mpsc::UnboundedReceiver<IndexEvent>>>,
+    terms: Mutex<PopularTerms>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(anyhow::anyhow!("search: {e}"))
+}
+
+impl Search {
+    /// Opens (or creates) the index in `dir`, with Korean morphology when a dictionary is
+    /// given and the bigram fallback otherwise.
+    pub fn open(dir: &Path, dictionary: Option<&Path>) -> anyhow::Result<Self> {
+        let analyzer = KoreanAnalyzer::new(dictionary).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let index =
+            SearchIndex::open_or_create(dir, analyzer).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Self::with_index(Some(Arc::new(index))))
+    }
+
+    /// A search that indexes nothing and answers 503: for commands that run beside a server.
+    pub fn disabled() -> Self {
+        Self::with_index(None)
+    }
+
+    fn with_index(index: Option<Arc<SearchIndex>>) -> Self {
+        let (events, receiver) = mpsc::unbounded_channel();
+        Self {
+            index,
+            events,
+            receiver: Mutex::new(Some(receiver)),
+            // Popular terms of the last hour, in one-minute buckets, 10,000 distinct terms.
+            terms: Mutex::new(PopularTerms::new(
+                Duration::from_secs(3600),
+                Duration::from_secs(60),
+                10_000,
+            )),
+        }
+    }
+
+    fn index(&self) -> ServiceResult<Arc<SearchIndex>> {
+        self.index
+            .clone()
+            .ok_or(ServiceError::Unavailable("search"))
+    }
+
+    /// Documents in the index (0 when disabled).
+    pub fn num_docs(&self) -> u64 {
+        self.index.as_ref().map_or(0, |i| i.num_docs())
+    }
+
+    pub fn analyzer_name(&self) -> &'static str {
+        self.index
+            .as_ref()
+            .map_or("disabled", |i| i.analyzer().kind().as_str())
+    }
+
+    /// True when the index was built with another analyzer (e.g. the dictionary was
+    /// installed since) and should be rebuilt.
+    pub fn needs_reindex(&self) -> bool {
+        self.index.as_ref().is_some_and(|i| i.needs_reindex())
+    }
+
+    pub fn product_changed(&self, id: Uuid) {
+        if self.index.is_some() {
+            let _ = self.events.send(IndexEvent::Changed(id));
+        }
+    }
+
+    /// Waits until every change published before this call is searchable.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.events.send(IndexEvent::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// The event stream, for the one indexer task of this process.
+    pub fn take_events(&self) -> Option<mpsc::UnboundedReceiver<IndexEvent>> {
+        self.index.as_ref()?;
+        self.receiver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    fn record_term(&self, query: &str, at: std::time::SystemTime) {
+        let term = query.trim().to_lowercase();
+        if !term.is_empty() && term.chars().count() <= 50 {
+            self.terms
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .record(&term, at);
+        }
+    }
+}
+
+/// Drains index events until the channel closes.
+pub async fn run_indexer(services: Services, mut events: mpsc::UnboundedReceiver<IndexEvent>) {
+    while let Some(first) = events.recv().await {
+        let mut changed = HashSet::new();
+        let mut waiting = Vec::new();
+        let mut next = Some(first);
+        while let Some(event) = next {
+            match event {
+                IndexEvent::Changed(id) => {
+                    changed.insert(id);
+                }
+                IndexEvent::Flush(done) => waiting.push(done),
+            }
+            next = if changed.len() < BATCH {
+                events.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !changed.is_empty() {
+            let ids: Vec<Uuid> = changed.into_iter().collect();
+            if let Err(e) = index_products(&services, &ids).await {
+                tracing::error!(error = %e, count = ids.len(), "indexing failed; run `jangteo reindex`");
+            }
+        }
+        for done in waiting {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn index_products(services: &Services, ids: &[Uuid]) -> ServiceResult<()> {
+    let index = services.search.index()?;
+    let docs = documents(services, store::find_products(&services.db, ids).await?).await?;
+    let ids = ids.to_vec();
+    tokio::task::spawn_blocking(move || -> ServiceResult<()> {
+        let present: HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+        for id in &ids {
+            let id = id.to_string();
+            if !present.contains(id.as_str()) {
+                index.delete(&id).map_err(internal)?;
+            }
+        }
+        for doc in &docs {
+            index.upsert(doc).map_err(internal)?;
+        }
+        index.commit().map_err(internal)
+    })
+    .await
+    .map_err(internal)?
+}
+
+/// Search documents for the public products among `rows`; drafts, hidden and deleted
+/// products get none (and are removed from the index).
+async fn documents(
+    services: &Services,
+    rows: Vec<products::Model>,
+) -> ServiceResult<Vec<ProductDocument>> {
+    let rows: Vec<products::Model> = rows
+        .into_iter()
+        .filter(|p| {
+            p.deleted_at.is_none()
+                && ProductStatus::parse(&p.status).is_some_and(ProductStatus::is_public)
+        })
+        .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+    let db = &services.db;
+    let all_categories = store::list_categories(db).await?;
+    let by_simple: HashMap<String, &categories::Model> = all_categories
+        .iter()
+        .map(|c| (c.id.simple().to_string(), c))
+        .collect();
+    let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (product, category) in store::category_links(db, &ids).await? {
+        links.entry(product).or_default().push(category);
+    }
+    let in_stock = store::products_in_stock(db, &ids).await?;
+    let seller_ids: Vec<Uuid> = rows
+        .iter()
+        .map(|p| p.seller_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let shops: HashMap<Uuid, String> = store::shop_names(db, &seller_ids)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|p| {
+            // A category's path lists its ancestors, so a product in 소설 is also found
+            // under 도서.
+            let mut category_ids = Vec::new();
+            let mut category_names = Vec::new();
+            for cid in links.get(&p.id).into_iter().flatten() {
+                let Some(cat) = all_categories.iter().find(|c| c.id == *cid) else {
+                    continue;
+                };
+                for simple in cat.path.split('/').filter(|s| !s.is_empty()) {
+                    if let Some(c) = by_simple.get(simple)
+                        && !category_ids.contains(&c.id.to_string())
+                    {
+                        category_ids.push(c.id.to_string());
+                        category_names.push(c.name.clone());
+                    }
+                }
+            }
+            ProductDocument {
+                id: p.id.to_string(),
+                title: p.name,
+                brands: p.brand.into_iter().collect(),
+                categories: category_names,
+                publishers: p
+                    .publisher
+                    .into_iter()
+                    .chain(shops.get(&p.seller_id).cloned())
+                    .collect(),
+                category_ids,
+                price: u64::try_from(p.price).unwrap_or(0),
+                in_stock: in_stock.contains(&p.id),
+                created_at_ms: p.created_at.timestamp_millis(),
+                popularity: u64::try_from(p.sales_count).unwrap_or(0),
+            }
+        })
+        .collect())
+}
+
+pub struct SearchResults {
+    pub total: usize,
+    pub relaxed: bool,
+    pub items: Vec<ProductSummary>,
+}
+
+impl Services {
+    /// Runs a search and returns the matching products in result order, as listing
+    /// summaries read from the database (so prices and stock are current).
+    pub async fn search_products(&self, request: SearchRequest) -> ServiceResult<SearchResults> {
+        let index = self.search.index()?;
+        let query = request.query.clone();
+        let page: SearchPage = tokio::task::spawn_blocking(move || index.search(&request))
+            .await
+            .map_err(internal)?
+            .map_err(|e| match e {
+                jangteo_search::SearchError::InvalidPage(msg) => ServiceError::Validation(
+                    jangteo_core::FieldErrors::single("page", "out_of_range", msg),
+                ),
+                other => internal(other),
+            })?;
+        self.search.record_term(&query, self.clock.now().into());
+        let ids: Vec<Uuid> = page.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
+        let summaries = self.catalog().summaries_by_id(&ids).await?;
+        let items = ids
+            .iter()
+            .filter_map(|id| summaries.iter().find(|s| s.id == *id).cloned())
+            .collect();
+        Ok(SearchResults {
+            total: page.total,
+            relaxed: page.relaxed,
+            items,
+        })
+    }
+
+    pub async fn autocomplete(&self, typed: &str, limit: usize) -> ServiceResult<Vec<Suggestion>> {
+        let index = self.search.index()?;
+        let typed = typed.to_owned();
+        tokio::task::spawn_blocking(move || index.autocomplete(&typed, limit))
+            .await
+            .map_err(internal)?
+            .map_err(internal)
+    }
+
+    /// Most searched terms of the last hour.
+    pub fn popular_terms(&self, limit: usize) -> Vec<(String, u64)> {
+        let now = self.clock.now().into();
+        self.search
+            .terms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .top(limit, now)
+    }
+
+    /// Rebuilds the index from every public product, calling `progress(done)` as it goes.
+    /// Searches keep answering from the old index until the rebuild commits.
+    pub async fn reindex(&self, mut progress: impl FnMut(u64)) -> ServiceResult<u64> {
+        let filter = ProductFilter {
+            statuses: vec![
+                ProductStatus::OnSale.as_str().into(),
+                ProductStatus::SoldOut.as_str().into(),
+            ],
+            ..ProductFilter::default()
+        };
+        let index = self.search.index()?;
+        let mut rebuild = index.begin_rebuild().map_err(internal)?;
+        let mut after: Option<ListCursor> = None;
+        loop {
+            let rows =
+                store::list_products(&self.db, &filter, ProductSort::Newest, after, BATCH as u64)
+                    .await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(ListCursor {
+                key: 0,
+                id: last.id,
+            });
+            let n = rows.len();
+            for doc in documents(self, rows).await? {
+                rebuild.add(&doc).map_err(internal)?;
+            }
+            progress(rebuild.added());
+            if n < BATCH {
+                break;
+            }
+        }
+        // The final commit blocks for a moment; a rebuild is an operator's action (the CLI, or
+        // once at start), not a request path.
+        rebuild.commit().map_err(internal)
+    }
+}
+
+impl Services {
+    /// Rebuilds the index when it is empty while the catalog has public products, or when
+    /// it was built with another analyzer (e.g. the dictionary was installed since).
+    pub async fn search_catch_up(&self) -> ServiceResult<Option<u64>> {
+        if self.search.index.is_none() {
+            return Ok(None);
+        }
+        let filter = ProductFilter {
+            statuses: vec![
+                ProductStatus::OnSale.as_str().into(),
+                ProductStatus::SoldOut.as_str().into(),
+            ],
+            ..ProductFilter::default()
+        };
+        let any = !store::list_products(&self.db, &filter, ProductSort::Newest, None, 1)
+            .await?
+            .is_empty();
+        if self.search.needs_reindex() || (any && self.search.num_docs() == 0) {
+            return Ok(Some(self.reindex(|_| {}).await?));
+        }
+        Ok(None)
+    }
+}
