@@ -20,6 +20,8 @@ enum Scenario {
     ProductDetail,
     /// GET /api/v1/products first pages with random category and sort.
     Listing,
+    /// GET /api/v1/search with random Korean and English words, 초성 and typos.
+    Search,
     /// GET /healthz: the floor of the HTTP stack.
     Health,
 }
@@ -148,6 +150,17 @@ async fn start_embedded(dir: &std::path::Path, products: u64) -> anyhow::Result<
         "seeded {products} products in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let started = Instant::now();
+    let indexed = app
+        .services()
+        .reindex(|_| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "indexed {indexed} products for search in {:.1} s ({})",
+        started.elapsed().as_secs_f64(),
+        app.services().search.analyzer_name()
+    );
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
     Ok(base)
@@ -204,6 +217,20 @@ struct RunResult {
 }
 
 const SORTS: [&str; 5] = ["newest", "price_asc", "price_desc", "popularity", "rating"];
+const QUERIES: [&str; 12] = [
+    "한정판",
+    "무선 이어폰",
+    "노트북",
+    "오버핏 티셔츠를",
+    "ㅍㅇㅋㄷ",
+    "피규어",
+    "원두",
+    "wireless",
+    "premium laptop",
+    "sneakres",
+    "도서",
+    "Vintage",
+];
 
 async fn run(
     scenario: Scenario,
@@ -232,6 +259,10 @@ async fn run(
                             let id =
                                 &target.product_ids[rng.random_range(0..target.product_ids.len())];
                             format!("{}/api/v1/products/{id}", target.base)
+                        }
+                        Scenario::Search => {
+                            let q = QUERIES[rng.random_range(0..QUERIES.len())];
+                            format!("{}/api/v1/search?q={q}&size=20", target.base)
                         }
                         Scenario::Listing => {
                             let sort = SORTS[rng.random_range(0..SORTS.len())];
