@@ -12,9 +12,7 @@ use crate::entities::{email_codes, refresh_tokens, users};
 use crate::{StoreError, StoreResult};
 
 pub async fn insert_user(c: &impl ConnectionTrait, user: users::Model) -> StoreResult<()> {
-    users::Entity::insert(user.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, user.into_active_model()).await?;
     Ok(())
 }
 
@@ -78,11 +76,7 @@ pub async fn set_role(
         .filter(users::Column::Id.eq(id))
         .exec(c)
         .await?;
-    if res.rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    crate::touched(res.rows_affected)
 }
 
 pub async fn set_password_hash(
@@ -147,9 +141,7 @@ pub async fn put_email_code(c: &impl ConnectionTrait, code: email_codes::Model) 
     email_codes::Entity::delete_by_id(code.user_id)
         .exec(c)
         .await?;
-    email_codes::Entity::insert(code.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, code.into_active_model()).await?;
     Ok(())
 }
 
@@ -202,9 +194,7 @@ pub async fn insert_refresh_token(
     c: &impl ConnectionTrait,
     token: refresh_tokens::Model,
 ) -> StoreResult<()> {
-    refresh_tokens::Entity::insert(token.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, token.into_active_model()).await?;
     Ok(())
 }
 

@@ -40,9 +40,7 @@ pub async fn find_owned(
 }
 
 pub async fn insert(c: &impl ConnectionTrait, address: addresses::Model) -> StoreResult<()> {
-    addresses::Entity::insert(address.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, address.into_active_model()).await?;
     Ok(())
 }
 
@@ -69,11 +67,7 @@ pub async fn delete_owned(c: &impl ConnectionTrait, user_id: Uuid, id: Uuid) -> 
         .filter(addresses::Column::UserId.eq(user_id))
         .exec(c)
         .await?;
-    if res.rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    crate::touched(res.rows_affected)
 }
 
 /// Clears the default flag on all of a user's addresses except `keep`.

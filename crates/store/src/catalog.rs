@@ -15,9 +15,7 @@ use crate::{StoreError, StoreResult};
 // ---- categories -------------------------------------------------------------------------
 
 pub async fn insert_category(c: &impl ConnectionTrait, cat: categories::Model) -> StoreResult<()> {
-    categories::Entity::insert(cat.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, cat.into_active_model()).await?;
     Ok(())
 }
 
@@ -79,9 +77,7 @@ pub async fn rename_category(
 // ---- products -----------------------------------------------------------------------------
 
 pub async fn insert_product(c: &impl ConnectionTrait, p: products::Model) -> StoreResult<()> {
-    products::Entity::insert(p.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, p.into_active_model()).await?;
     Ok(())
 }
 
@@ -108,11 +104,7 @@ pub async fn update_product(c: &impl ConnectionTrait, p: products::Model) -> Sto
         .filter(products::Column::DeletedAt.is_null())
         .exec(c)
         .await?;
-    if res.rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    crate::touched(res.rows_affected)
 }
 
 pub async fn soft_delete_product(
@@ -127,11 +119,7 @@ pub async fn soft_delete_product(
         .filter(products::Column::DeletedAt.is_null())
         .exec(c)
         .await?;
-    if res.rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    crate::touched(res.rows_affected)
 }
 
 pub async fn set_product_categories(
@@ -175,9 +163,7 @@ pub async fn product_category_ids(
 // ---- variants -----------------------------------------------------------------------------
 
 pub async fn insert_variant(c: &impl ConnectionTrait, v: variants::Model) -> StoreResult<()> {
-    variants::Entity::insert(v.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, v.into_active_model()).await?;
     Ok(())
 }
 

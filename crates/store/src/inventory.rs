@@ -58,9 +58,7 @@ pub async fn change_stock(
         actor_id: ch.actor_id,
         created_at: ch.at,
     };
-    inventory_ledger::Entity::insert(row.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, row.into_active_model()).await?;
     Ok(true)
 }
 

@@ -50,6 +50,26 @@ pub async fn ping(db: &DatabaseConnection) -> StoreResult<()> {
     Ok(())
 }
 
+/// Inserts one row (the model converted to an active model by the caller's entity).
+pub async fn insert_one<A>(c: &impl ConnectionTrait, row: A) -> StoreResult<()>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    <A::Entity as sea_orm::EntityTrait>::insert(row)
+        .exec_without_returning(c)
+        .await?;
+    Ok(())
+}
+
+/// An UPDATE or DELETE by id that touched no row means the row is not there (for the caller).
+pub(crate) fn touched(rows_affected: u64) -> StoreResult<()> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Inserts many rows in one statement (bulk loads such as `jangteo seed`). Keep batches
 /// under the engines' bind-parameter limits (SQLite 32766, PostgreSQL and MySQL 65535).
 pub async fn insert_many<A>(c: &impl ConnectionTrait, rows: Vec<A>) -> StoreResult<()>

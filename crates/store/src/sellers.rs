@@ -12,9 +12,7 @@ use crate::entities::{seller_applications as apps, sellers};
 use crate::{StoreError, StoreResult};
 
 pub async fn insert_application(c: &impl ConnectionTrait, app: apps::Model) -> StoreResult<()> {
-    apps::Entity::insert(app.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, app.into_active_model()).await?;
     Ok(())
 }
 
@@ -75,9 +73,7 @@ pub async fn decide_application(
 }
 
 pub async fn insert_seller(c: &impl ConnectionTrait, seller: sellers::Model) -> StoreResult<()> {
-    sellers::Entity::insert(seller.into_active_model())
-        .exec_without_returning(c)
-        .await?;
+    crate::insert_one(c, seller.into_active_model()).await?;
     Ok(())
 }
 
