@@ -737,3 +737,73 @@ async fn view_count(app: &TestApp, product: &Value) -> i64 {
         .unwrap()
         .view_count
 }
+
+/// Public listings read ON_SALE and SOLD_OUT on separate index ranges and merge them: every
+/// sort must still yield each public product exactly once, in order, across keyset pages,
+/// including ties on the sort key (broken by id).
+#[tokio::test]
+async fn mixed_status_listings_merge_into_one_ordered_keyset() {
+    let app = spawn_app().await;
+    let s = app.seller("merge@example.com").await;
+    let mut public: Vec<(i64, String)> = Vec::new();
+    for i in 0..11i64 {
+        let mut body = book(
+            &format!("merge {i}"),
+            1000 + (i % 4) * 100,
+            &format!("MERGE-{i}"),
+            1,
+        );
+        body["status"] = json!(match i % 3 {
+            0 => "SOLD_OUT",
+            1 => "ON_SALE",
+            _ if i == 5 => "HIDDEN",
+            _ => "ON_SALE",
+        });
+        let p = app.product(&s, body).await;
+        if i != 5 {
+            public.push((
+                p["price"].as_i64().unwrap(),
+                p["id"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    let walk = |sort: &'static str, limit: usize| {
+        let app = &app;
+        async move {
+            let mut seen = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let mut url = format!("/api/v1/products?sort={sort}&limit={limit}");
+                if let Some(c) = &after {
+                    url.push_str(&format!("&after={c}"));
+                }
+                let page: Value = app
+                    .request(Method::GET, &url, None, None)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                for item in page["items"].as_array().unwrap() {
+                    seen.push(item["id"].as_str().unwrap().to_owned());
+                }
+                match page["next_cursor"].as_str() {
+                    Some(c) => after = Some(c.to_owned()),
+                    None => break,
+                }
+            }
+            seen
+        }
+    };
+    let mut asc = public.clone();
+    asc.sort();
+    let ids = |v: &[(i64, String)]| v.iter().map(|p| p.1.clone()).collect::<Vec<_>>();
+    assert_eq!(walk("price_asc", 2).await, ids(&asc));
+    let mut desc = public.clone();
+    desc.sort_by(|a, b| b.cmp(a));
+    assert_eq!(walk("price_desc", 3).await, ids(&desc));
+    let mut newest: Vec<String> = ids(&public);
+    newest.sort_by(|a, b| b.cmp(a));
+    assert_eq!(walk("newest", 4).await, newest);
+    // All sales counts are 0: popularity falls back to the id, newest first.
+    assert_eq!(walk("popularity", 2).await, newest);
+}
