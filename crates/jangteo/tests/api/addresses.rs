@@ -1,6 +1,6 @@
 //! The shipping address book.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -49,12 +49,7 @@ async fn address_book_crud_and_default() {
 
     let path = format!("/api/v1/me/addresses/{}", first["id"].as_str().unwrap());
     let res = app
-        .request(
-            Method::PATCH,
-            &path,
-            Some(&s.access),
-            Some(json!({"line2": "101동 202호"})),
-        )
+        .patch_auth(&path, &s.access, json!({"line2": "101동 202호"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let patched: Value = res.json().await.unwrap();
@@ -64,9 +59,7 @@ async fn address_book_crud_and_default() {
     // Deleting the default promotes the remaining one.
     let second_path = format!("/api/v1/me/addresses/{}", second["id"].as_str().unwrap());
     assert_eq!(
-        app.request(Method::DELETE, &second_path, Some(&s.access), None)
-            .await
-            .status(),
+        app.delete_auth(&second_path, &s.access).await.status(),
         StatusCode::NO_CONTENT
     );
     let left: Value = app.get_auth(&path, &s.access).await.json().await.unwrap();

@@ -1,7 +1,7 @@
 //! Role checks and ownership checks.
 
 use jangteo_store::addresses as store;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -88,17 +88,10 @@ async fn another_users_address_is_invisible_and_untouchable() {
     )
     .await;
     let res = app
-        .request(
-            Method::PATCH,
-            &path,
-            Some(&intruder.access),
-            Some(json!({"line1": "stolen"})),
-        )
+        .patch_auth(&path, &intruder.access, json!({"line1": "stolen"}))
         .await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
-    let res = app
-        .request(Method::DELETE, &path, Some(&intruder.access), None)
-        .await;
+    let res = app.delete_auth(&path, &intruder.access).await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     let list: Value = app
         .get_auth("/api/v1/me/addresses", &intruder.access)

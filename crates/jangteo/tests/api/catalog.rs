@@ -2,7 +2,7 @@
 //! invalidation and popularity.
 
 use jangteo_store::entities::products;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
@@ -54,12 +54,7 @@ async fn sellers_manage_their_own_products_only() {
     let path = format!("/api/v1/products/{id}");
 
     // A draft is invisible to everyone but its seller and admins.
-    assert_problem(
-        app.request(Method::GET, &path, None, None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
+    assert_problem(app.get(&path).await, StatusCode::NOT_FOUND, "not_found").await;
     assert_problem(
         app.get_auth(&path, &b.access).await,
         StatusCode::NOT_FOUND,
@@ -75,48 +70,24 @@ async fn sellers_manage_their_own_products_only() {
         StatusCode::OK
     );
     // …and cannot be changed by another seller (who cannot even see it).
-    let res = app
-        .request(
-            Method::PATCH,
-            &path,
-            Some(&b.access),
-            Some(json!({"price": 1})),
-        )
-        .await;
+    let res = app.patch_auth(&path, &b.access, json!({"price": 1})).await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 
     let res = app
-        .request(
-            Method::PATCH,
-            &path,
-            Some(&a.access),
-            Some(json!({"status": "ON_SALE"})),
-        )
+        .patch_auth(&path, &a.access, json!({"status": "ON_SALE"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let public: Value = app
-        .request(Method::GET, &path, None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let public: Value = app.get(&path).await.json().await.unwrap();
     assert_eq!(public["status"], "ON_SALE");
     assert_eq!(public["stock_status"], "IN_STOCK");
 
     // On sale, others can see it but not touch it.
     for who in [&b, &user] {
         let res = app
-            .request(
-                Method::PATCH,
-                &path,
-                Some(&who.access),
-                Some(json!({"price": 1})),
-            )
+            .patch_auth(&path, &who.access, json!({"price": 1}))
             .await;
         assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
-        let res = app
-            .request(Method::DELETE, &path, Some(&who.access), None)
-            .await;
+        let res = app.delete_auth(&path, &who.access).await;
         assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
         let variant = public["variants"][0]["id"].as_str().unwrap();
         let res = app
@@ -128,12 +99,7 @@ async fn sellers_manage_their_own_products_only() {
             .await;
         assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
     }
-    let unchanged: Value = app
-        .request(Method::GET, &path, None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let unchanged: Value = app.get(&path).await.json().await.unwrap();
     assert_eq!(unchanged["price"], 15000);
     assert_eq!(unchanged["total_stock"], 10);
 
@@ -145,36 +111,19 @@ async fn sellers_manage_their_own_products_only() {
 
     // Admins manage everything.
     let res = app
-        .request(
-            Method::PATCH,
-            &path,
-            Some(&admin.access),
-            Some(json!({"status": "HIDDEN"})),
-        )
+        .patch_auth(&path, &admin.access, json!({"status": "HIDDEN"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_problem(
-        app.request(Method::GET, &path, None, None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
+    assert_problem(app.get(&path).await, StatusCode::NOT_FOUND, "not_found").await;
     // Back to draft is refused once offered.
     let res = app
-        .request(
-            Method::PATCH,
-            &path,
-            Some(&a.access),
-            Some(json!({"status": "DRAFT"})),
-        )
+        .patch_auth(&path, &a.access, json!({"status": "DRAFT"}))
         .await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 
     // Soft delete by the owner.
     assert_eq!(
-        app.request(Method::DELETE, &path, Some(&a.access), None)
-            .await
-            .status(),
+        app.delete_auth(&path, &a.access).await.status(),
         StatusCode::NO_CONTENT
     );
     assert_problem(
@@ -277,36 +226,16 @@ async fn reads_see_every_write_immediately() {
     let path = format!("/api/v1/products/{}", p["id"].as_str().unwrap());
     let variant = p["variants"][0]["id"].as_str().unwrap().to_owned();
     // Warm the caches.
-    let _ = app.request(Method::GET, &path, None, None).await;
-    let list: Value = app
-        .request(Method::GET, "/api/v1/products", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let _ = app.get(&path).await;
+    let list: Value = app.get("/api/v1/products").await.json().await.unwrap();
     assert_eq!(list["items"][0]["price"], 10000);
 
-    app.request(
-        Method::PATCH,
-        &path,
-        Some(&s.access),
-        Some(json!({"name": "새 이름", "price": 12000})),
-    )
-    .await;
-    let fresh: Value = app
-        .request(Method::GET, &path, None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    app.patch_auth(&path, &s.access, json!({"name": "새 이름", "price": 12000}))
+        .await;
+    let fresh: Value = app.get(&path).await.json().await.unwrap();
     assert_eq!(fresh["name"], "새 이름");
     assert_eq!(fresh["price"], 12000);
-    let list: Value = app
-        .request(Method::GET, "/api/v1/products", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get("/api/v1/products").await.json().await.unwrap();
     assert_eq!(list["items"][0]["price"], 12000);
 
     let res = app
@@ -317,33 +246,14 @@ async fn reads_see_every_write_immediately() {
         )
         .await;
     assert_eq!(res.json::<Value>().await.unwrap()["stock"], 0);
-    let fresh: Value = app
-        .request(Method::GET, &path, None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let fresh: Value = app.get(&path).await.json().await.unwrap();
     assert_eq!(fresh["stock_status"], "OUT_OF_STOCK");
-    let list: Value = app
-        .request(Method::GET, "/api/v1/products", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get("/api/v1/products").await.json().await.unwrap();
     assert_eq!(list["items"][0]["in_stock"], false);
 
-    app.request(Method::DELETE, &path, Some(&s.access), None)
-        .await;
-    assert_eq!(
-        app.request(Method::GET, &path, None, None).await.status(),
-        StatusCode::NOT_FOUND
-    );
-    let list: Value = app
-        .request(Method::GET, "/api/v1/products", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    app.delete_auth(&path, &s.access).await;
+    assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND);
+    let list: Value = app.get("/api/v1/products").await.json().await.unwrap();
     assert!(list["items"].as_array().unwrap().is_empty());
 }
 
@@ -382,12 +292,7 @@ async fn listings_filter_sort_and_page_by_keyset() {
         if let Some(c) = &after {
             url.push_str(&format!("&after={c}"));
         }
-        let page: Value = app
-            .request(Method::GET, &url, None, None)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get(&url).await.json().await.unwrap();
         for item in page["items"].as_array().unwrap() {
             seen.push(item["price"].as_i64().unwrap());
         }
@@ -400,12 +305,7 @@ async fn listings_filter_sort_and_page_by_keyset() {
     assert_eq!(seen, expected_prices, "every product once, in price order");
 
     let desc: Value = app
-        .request(
-            Method::GET,
-            "/api/v1/products?sort=price_desc&limit=100",
-            None,
-            None,
-        )
+        .get("/api/v1/products?sort=price_desc&limit=100")
         .await
         .json()
         .await
@@ -420,24 +320,14 @@ async fn listings_filter_sort_and_page_by_keyset() {
 
     // Category filter includes sub-categories.
     let in_books: Value = app
-        .request(
-            Method::GET,
-            &format!("/api/v1/products?category={books}&limit=100"),
-            None,
-            None,
-        )
+        .get(&format!("/api/v1/products?category={books}&limit=100"))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(in_books["items"].as_array().unwrap().len(), 8);
     let in_novels: Value = app
-        .request(
-            Method::GET,
-            &format!("/api/v1/products?category={novels}&limit=100"),
-            None,
-            None,
-        )
+        .get(&format!("/api/v1/products?category={novels}&limit=100"))
         .await
         .json()
         .await
@@ -446,24 +336,14 @@ async fn listings_filter_sort_and_page_by_keyset() {
 
     // Seller and price range.
     let by_b: Value = app
-        .request(
-            Method::GET,
-            &format!("/api/v1/products?seller={}&limit=100", b.user_id),
-            None,
-            None,
-        )
+        .get(&format!("/api/v1/products?seller={}&limit=100", b.user_id))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(by_b["items"].as_array().unwrap().len(), 4);
     let ranged: Value = app
-        .request(
-            Method::GET,
-            "/api/v1/products?min_price=2000&max_price=4000&limit=100",
-            None,
-            None,
-        )
+        .get("/api/v1/products?min_price=2000&max_price=4000&limit=100")
         .await
         .json()
         .await
@@ -482,14 +362,10 @@ async fn listings_filter_sort_and_page_by_keyset() {
         .await
         .unwrap();
     assert_eq!(mine["items"].as_array().unwrap().len(), 9);
-    let res = app
-        .request(Method::GET, "/api/v1/products?status=DRAFT", None, None)
-        .await;
+    let res = app.get("/api/v1/products?status=DRAFT").await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     for bad in ["sort=cheapest", "limit=0", "after=garbage", "min_price=abc"] {
-        let res = app
-            .request(Method::GET, &format!("/api/v1/products?{bad}"), None, None)
-            .await;
+        let res = app.get(&format!("/api/v1/products?{bad}")).await;
         assert!(
             res.status() == StatusCode::BAD_REQUEST
                 || res.status() == StatusCode::UNPROCESSABLE_ENTITY,
@@ -497,12 +373,7 @@ async fn listings_filter_sort_and_page_by_keyset() {
         );
     }
 
-    let tree: Value = app
-        .request(Method::GET, "/api/v1/categories", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tree: Value = app.get("/api/v1/categories").await.json().await.unwrap();
     let roots: Vec<&str> = tree["items"]
         .as_array()
         .unwrap()
@@ -554,7 +425,7 @@ async fn popular_products_by_units_sold_in_a_window() {
     catalog.record_sale(ids[2], 2, now).await.unwrap();
 
     let top: Value = app
-        .request(Method::GET, "/api/v1/products/popular?days=7", None, None)
+        .get("/api/v1/products/popular?days=7")
         .await
         .json()
         .await
@@ -580,19 +451,14 @@ async fn popular_products_by_units_sold_in_a_window() {
     );
 
     let month: Value = app
-        .request(Method::GET, "/api/v1/products/popular?days=31", None, None)
+        .get("/api/v1/products/popular?days=31")
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(month["items"][0]["product"]["name"], "goods 2");
     let in_cat: Value = app
-        .request(
-            Method::GET,
-            &format!("/api/v1/products/popular?days=7&category={cat}"),
-            None,
-            None,
-        )
+        .get(&format!("/api/v1/products/popular?days=7&category={cat}"))
         .await
         .json()
         .await
@@ -604,7 +470,7 @@ async fn popular_products_by_units_sold_in_a_window() {
     );
     // Lifetime sales drive the popularity sort of listings.
     let list: Value = app
-        .request(Method::GET, "/api/v1/products?sort=popularity", None, None)
+        .get("/api/v1/products?sort=popularity")
         .await
         .json()
         .await
@@ -629,21 +495,13 @@ async fn seeded_catalog_is_browsable_and_balanced() {
     assert_eq!(checked, report.variants);
     assert!(findings.is_empty());
 
-    let tree: Value = app
-        .request(Method::GET, "/api/v1/categories", None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tree: Value = app.get("/api/v1/categories").await.json().await.unwrap();
     assert_eq!(tree["items"].as_array().unwrap().len(), 6);
     let books = tree["items"][0]["id"].as_str().unwrap();
     let page: Value = app
-        .request(
-            Method::GET,
-            &format!("/api/v1/products?category={books}&sort=price_asc&limit=50"),
-            None,
-            None,
-        )
+        .get(&format!(
+            "/api/v1/products?category={books}&sort=price_asc&limit=50"
+        ))
         .await
         .json()
         .await
@@ -656,12 +514,10 @@ async fn seeded_catalog_is_browsable_and_balanced() {
             .all(|i| i["status"] == "ON_SALE" || i["status"] == "SOLD_OUT")
     );
     let detail: Value = app
-        .request(
-            Method::GET,
-            &format!("/api/v1/products/{}", items[0]["id"].as_str().unwrap()),
-            None,
-            None,
-        )
+        .get(&format!(
+            "/api/v1/products/{}",
+            items[0]["id"].as_str().unwrap()
+        ))
         .await
         .json()
         .await
@@ -719,12 +575,7 @@ async fn view_counts_are_unique_visitors_per_day() {
     app.services.views.flush(&app.services).await.unwrap();
     assert_eq!(view_count(&app, &p).await, 16);
     // The product detail shows the stored count.
-    let detail: Value = app
-        .request(Method::GET, &path, None, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.get(&path).await.json().await.unwrap();
     assert_eq!(detail["view_count"], 16);
 }
 
@@ -777,12 +628,7 @@ async fn mixed_status_listings_merge_into_one_ordered_keyset() {
                 if let Some(c) = &after {
                     url.push_str(&format!("&after={c}"));
                 }
-                let page: Value = app
-                    .request(Method::GET, &url, None, None)
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
+                let page: Value = app.get(&url).await.json().await.unwrap();
                 for item in page["items"].as_array().unwrap() {
                     seen.push(item["id"].as_str().unwrap().to_owned());
                 }

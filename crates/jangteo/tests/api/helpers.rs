@@ -191,6 +191,20 @@ impl TestApp {
             .await
     }
 
+    /// An anonymous GET.
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path, None, None).await
+    }
+
+    pub async fn patch_auth(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
     pub async fn get_auth(&self, path: &str, token: &str) -> Response {
         self.request(Method::GET, path, Some(token), None).await
     }

@@ -1,15 +1,13 @@
 //! Search over HTTP: the index follows catalog writes through events; Korean, 초성, typos,
 //! filters, autocomplete, popular terms, and a rebuild that matches the live index.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
 async fn search(app: &TestApp, query: &str) -> Value {
-    let res = app
-        .request(Method::GET, &format!("/api/v1/search?{query}"), None, None)
-        .await;
+    let res = app.get(&format!("/api/v1/search?{query}")).await;
     assert_eq!(res.status(), StatusCode::OK, "{query}");
     res.json().await.unwrap()
 }
@@ -153,33 +151,18 @@ async fn search_follows_the_catalog() {
 
     // Writes reach the index: rename, then hide.
     let path = format!("/api/v1/products/{}", limited["id"].as_str().unwrap());
-    app.request(
-        Method::PATCH,
-        &path,
-        Some(&s.access),
-        Some(json!({"name": "초판 특별판"})),
-    )
-    .await;
+    app.patch_auth(&path, &s.access, json!({"name": "초판 특별판"}))
+        .await;
     app.services.search.flush().await;
     assert_eq!(names(&search(&app, "q=특별판").await)[0], "초판 특별판");
-    app.request(
-        Method::PATCH,
-        &path,
-        Some(&s.access),
-        Some(json!({"status": "HIDDEN"})),
-    )
-    .await;
+    app.patch_auth(&path, &s.access, json!({"status": "HIDDEN"}))
+        .await;
     app.services.search.flush().await;
     assert!(!names(&search(&app, "q=특별판").await).contains(&"초판 특별판".to_owned()));
 
     // Autocomplete and popular terms.
     let suggestions: Value = app
-        .request(
-            Method::GET,
-            "/api/v1/search/autocomplete?q=wire",
-            None,
-            None,
-        )
+        .get("/api/v1/search/autocomplete?q=wire")
         .await
         .json()
         .await
@@ -189,7 +172,7 @@ async fn search_follows_the_catalog() {
         search(&app, "q=이어폰").await;
     }
     let terms: Value = app
-        .request(Method::GET, "/api/v1/search/popular-terms", None, None)
+        .get("/api/v1/search/popular-terms")
         .await
         .json()
         .await
@@ -198,9 +181,7 @@ async fn search_follows_the_catalog() {
     assert_eq!(terms["items"][0]["count"], 3);
 
     for bad in ["sort=best", "size=0", "size=101"] {
-        let res = app
-            .request(Method::GET, &format!("/api/v1/search?{bad}"), None, None)
-            .await;
+        let res = app.get(&format!("/api/v1/search?{bad}")).await;
         assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
     }
 }
