@@ -12,6 +12,7 @@ mod pagination;
 mod params;
 pub mod rate_limit;
 mod routes;
+mod upload;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(routes::ops::router())
+        .merge(routes::files::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

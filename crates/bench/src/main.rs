@@ -59,6 +59,7 @@ struct Target {
 }
 
 fn main() -> anyhow::Result<()> {
+    jangteo::install_tls_provider();
     let args = Args::parse();
     // The embedded server gets its own runtime so that client and server tasks do not share
     // a scheduler queue; on a small machine they still share the cores, which the report says.

@@ -7,6 +7,7 @@ pub mod address;
 pub mod catalog;
 pub mod email;
 pub mod ids;
+pub mod images;
 pub mod mask;
 pub mod money;
 pub mod password;

@@ -43,6 +43,7 @@ pub struct Config {
     pub request_timeout_secs: u64,
     pub mail: MailConfig,
     pub rate_limits: RateLimitConfig,
+    pub files: FilesConfig,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -52,6 +53,45 @@ pub struct MailConfig {
     /// When set, mail goes over SMTP (`smtp://user:pass@host:587?tls=required`, `smtps://…`);
     /// otherwise each message is written under `data_dir/mail/`.
     pub smtp_url: Option<String>,
+}
+
+/// Uploaded files (product images).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilesConfig {
+    pub backend: FilesBackend,
+    /// Directory of the `local` backend; default `data_dir/files`.
+    pub dir: Option<PathBuf>,
+    /// Largest accepted image upload, in bytes.
+    pub max_image_bytes: usize,
+    /// Prefix of image URLs in API responses: `/files` (default) when jangteo serves the
+    /// files itself, or e.g. a CDN in front of the bucket.
+    pub public_base_url: String,
+    pub s3: S3Config,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FilesBackend {
+    /// A directory on this machine (embedded mode; one process).
+    Local,
+    /// An S3-compatible bucket (several processes share it).
+    S3,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct S3Config {
+    pub bucket: String,
+    pub region: String,
+    /// Non-AWS services (MinIO, R2, Ceph…): their URL, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    /// Without keys, the AWS default chain applies (environment, web identity, instance role).
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Required for an `http://` endpoint.
+    pub allow_http: bool,
+    pub virtual_hosted_style: bool,
 }
 
 /// Attempts allowed per minute.
@@ -86,6 +126,23 @@ impl Default for Config {
             request_timeout_secs: 30,
             mail: MailConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            files: FilesConfig::default(),
+        }
+    }
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        let images = jangteo_services::images::ImageSettings::default();
+        Self {
+            backend: FilesBackend::Local,
+            dir: None,
+            max_image_bytes: images.max_bytes,
+            public_base_url: images.public_base_url,
+            s3: S3Config {
+                region: "us-east-1".into(),
+                ..S3Config::default()
+            },
         }
     }
 }
@@ -159,6 +216,13 @@ impl Config {
 
     pub fn search_dir(&self) -> PathBuf {
         self.data_dir.join("search")
+    }
+
+    pub fn files_dir(&self) -> PathBuf {
+        self.files
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("files"))
     }
 
     pub fn mail_dir(&self) -> PathBuf {

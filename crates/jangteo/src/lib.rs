@@ -8,4 +8,5 @@ pub mod startup;
 pub mod telemetry;
 
 pub use config::Config;
+pub use jangteo_services::install_tls_provider;
 pub use startup::{Application, Overrides};

@@ -67,6 +67,7 @@ enum AdminCommand {
 }
 
 fn main() -> ExitCode {
+    jangteo_services::install_tls_provider();
     let cli = Cli::parse();
     let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,

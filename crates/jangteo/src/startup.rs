@@ -9,12 +9,15 @@ use anyhow::Context;
 use jangteo_api::{AppState, HttpSettings, RateLimits};
 use jangteo_services::Services;
 use jangteo_services::clock::{Clock, SystemClock};
+use jangteo_services::files::{FileStore, S3Settings};
+use jangteo_services::images::ImageSettings;
 use jangteo_services::mail::{FileMailer, Mailer, SmtpMailer};
 use jangteo_services::tokens::TokenKeys;
 use jangteo_store::{DatabaseConnection, DbSettings};
 use tokio::net::TcpListener;
 
 use crate::Config;
+use crate::config::FilesBackend;
 
 /// Replacements for adapters, used by tests (a clock they can move, a mailer they can read).
 #[derive(Default)]
@@ -102,6 +105,29 @@ fn build_services(
         chrono::Duration::seconds(config.access_token_ttl_secs),
         chrono::Duration::days(config.refresh_token_ttl_days),
     );
+    let files = match config.files.backend {
+        FilesBackend::Local => FileStore::local(&config.files_dir())?,
+        FilesBackend::S3 => {
+            let c = &config.files.s3;
+            anyhow::ensure!(
+                !c.bucket.is_empty(),
+                "files.s3.bucket must be set for the s3 backend"
+            );
+            FileStore::s3(&S3Settings {
+                bucket: c.bucket.clone(),
+                region: c.region.clone(),
+                endpoint: c.endpoint.clone(),
+                access_key_id: c.access_key_id.clone(),
+                secret_access_key: c.secret_access_key.clone(),
+                allow_http: c.allow_http,
+                virtual_hosted_style: c.virtual_hosted_style,
+            })?
+        }
+    };
+    anyhow::ensure!(
+        config.files.max_image_bytes > 0,
+        "files.max_image_bytes must be positive"
+    );
     Ok(Services {
         db,
         clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
@@ -110,6 +136,11 @@ fn build_services(
         catalog_cache: Arc::default(),
         views: Arc::default(),
         search: Arc::new(search),
+        files,
+        image_settings: Arc::new(ImageSettings {
+            max_bytes: config.files.max_image_bytes,
+            public_base_url: config.files.public_base_url.clone(),
+        }),
     })
 }
 
@@ -117,6 +148,7 @@ impl Application {
     pub async fn build(config: &Config, overrides: Overrides) -> anyhow::Result<Self> {
         let db = open_database(config).await?;
         let services = services(config, db, overrides)?;
+        services.files.check().await?;
         let admin_credentials = services
             .accounts()
             .bootstrap_admin(&config.admin_email)

@@ -15,6 +15,7 @@ use jangteo_store::{StoreError, TransactionTrait};
 use uuid::Uuid;
 
 use crate::error::NotFoundAs;
+use crate::images::ImageView;
 use crate::tokens::Principal;
 use crate::{ServiceError, ServiceResult, Services};
 
@@ -61,6 +62,8 @@ pub struct ProductDetail {
     pub status: ProductStatus,
     pub categories: Vec<CategoryRef>,
     pub variants: Vec<VariantView>,
+    /// Cover first.
+    pub images: Vec<ImageView>,
     pub rating_average: f64,
     pub rating_count: i64,
     pub view_count: i64,
@@ -85,6 +88,8 @@ pub struct ProductSummary {
     pub currency: String,
     pub status: ProductStatus,
     pub in_stock: bool,
+    /// The first image, if the product has any.
+    pub cover: Option<ImageView>,
     pub rating_average: f64,
     pub rating_count: i64,
     pub sales_count: i64,
@@ -466,7 +471,9 @@ impl<'a> Catalog<'a> {
         let p = store::find_product(db, id).await.not_found_as("product")?;
         let cats = store::find_categories(db, &store::product_category_ids(db, id).await?).await?;
         let vars = store::list_variants(db, id).await?;
+        let images = self.s.images().list(id).await?;
         Ok(ProductDetail {
+            images,
             status: status_of(&p)?,
             rating_average: rating_average(&p),
             categories: cats
@@ -806,9 +813,15 @@ impl<'a> Catalog<'a> {
     ) -> ServiceResult<Vec<ProductSummary>> {
         let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
         let stocked = store::products_in_stock(&self.s.db, &ids).await?;
+        let mut covers = jangteo_store::images::covers(&self.s.db, &ids).await?;
         rows.into_iter()
             .map(|p| {
+                let cover = covers
+                    .iter()
+                    .position(|c| c.product_id == p.id)
+                    .map(|i| ImageView::from_row(&self.s.image_settings, covers.swap_remove(i)));
                 Ok(ProductSummary {
+                    cover,
                     status: status_of(&p)?,
                     rating_average: rating_average(&p),
                     in_stock: stocked.contains(&p.id),

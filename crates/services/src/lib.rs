@@ -7,6 +7,8 @@ pub mod addresses;
 pub mod catalog;
 pub mod clock;
 mod error;
+pub mod files;
+pub mod images;
 pub mod inventory;
 pub mod mail;
 pub mod passwords;
@@ -24,6 +26,14 @@ use clock::Clock;
 use mail::Mailer;
 use tokens::TokenKeys;
 
+/// Selects ring as the TLS crypto provider of this process. Every HTTP client in the
+/// workspace (the S3 adapter, the benchmark, the tests) is reqwest over rustls, built
+/// without a provider of its own so that the tree compiles ring once instead of also
+/// building aws-lc from C; a client built before this call would panic. Idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Everything a use case may need, built once at start-up and shared by every request.
 #[derive(Clone)]
 pub struct Services {
@@ -34,6 +44,9 @@ pub struct Services {
     pub catalog_cache: Arc<catalog::CatalogCache>,
     pub views: Arc<views::ViewCounter>,
     pub search: Arc<search::Search>,
+    /// Uploaded files (product images): local directory or S3-compatible bucket.
+    pub files: files::FileStore,
+    pub image_settings: Arc<images::ImageSettings>,
 }
 
 impl Services {
@@ -58,6 +71,10 @@ impl Services {
 
     pub fn catalog(&self) -> catalog::Catalog<'_> {
         catalog::Catalog::new(self)
+    }
+
+    pub fn images(&self) -> images::ProductImages<'_> {
+        images::ProductImages::new(self)
     }
 
     pub fn inventory(&self) -> inventory::Inventory<'_> {

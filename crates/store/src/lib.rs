@@ -11,6 +11,7 @@ pub mod catalog;
 mod connect;
 pub mod entities;
 mod error;
+pub mod images;
 pub mod inventory;
 pub mod migrations;
 pub mod sellers;

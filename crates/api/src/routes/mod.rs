@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod auth;
 pub mod categories;
+pub mod files;
+pub mod images;
 pub mod me;
 pub mod ops;
 pub mod products;
@@ -40,6 +42,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(products::list, products::create))
         .routes(routes!(products::popular))
         .routes(routes!(products::get, products::update, products::delete))
+        .routes(routes!(images::upload, images::list))
+        .routes(routes!(images::delete))
+        .routes(routes!(images::reorder))
         .routes(routes!(products::add_variant))
         .routes(routes!(products::update_variant))
         .routes(routes!(products::adjust_stock))

@@ -19,6 +19,7 @@ use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::params::{IdPair, IdPath, Query};
 use crate::rate_limit::ClientIp;
 use crate::routes::categories::CategoryResponse;
+use crate::routes::images::ImageResponse;
 use crate::{ApiError, AppState, Problem};
 
 // ---- responses
@@ -61,6 +62,8 @@ pub struct ProductResponse {
     total_stock: i64,
     categories: Vec<CategoryResponse>,
     variants: Vec<VariantResponse>,
+    /// Cover first.
+    images: Vec<ImageResponse>,
     rating: Rating,
     view_count: i64,
     sales_count: i64,
@@ -110,6 +113,7 @@ impl From<&ProductDetail> for ProductResponse {
                     in_stock: v.stock > 0,
                 })
                 .collect(),
+            images: p.images.iter().map(Into::into).collect(),
             rating: Rating {
                 average: p.rating_average,
                 count: p.rating_count,
@@ -133,6 +137,8 @@ pub struct ProductSummaryResponse {
     #[schema(value_type = String, example = "ON_SALE")]
     status: ProductStatus,
     in_stock: bool,
+    /// The first image, if any.
+    cover: Option<ImageResponse>,
     rating: Rating,
     sales_count: i64,
     created_at: DateTime<Utc>,
@@ -149,6 +155,7 @@ impl From<ProductSummary> for ProductSummaryResponse {
             currency: p.currency,
             status: p.status,
             in_stock: p.in_stock,
+            cover: p.cover.as_ref().map(Into::into),
             rating: Rating {
                 average: p.rating_average,
                 count: p.rating_count,

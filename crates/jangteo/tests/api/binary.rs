@@ -9,6 +9,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 
+use crate::helpers::http_client;
+
 #[tokio::test]
 async fn slow_in_flight_request_completes_after_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -76,7 +78,7 @@ async fn slow_in_flight_request_completes_after_sigterm() {
     );
 
     // A request whose path holds an e-mail address, to check the log masks it.
-    let http = reqwest::Client::new();
+    let http = http_client();
     let res = http
         .get(format!("http://{addr}/api/v1/people/leak.me@example.com"))
         .send()

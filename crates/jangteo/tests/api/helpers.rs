@@ -17,6 +17,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub services: Services,
     pub mail_dir: PathBuf,
+    /// Where the local file store keeps uploads.
+    pub files_dir: PathBuf,
     pub admin_email: String,
     pub admin_password: String,
     pub backend: &'static str,
@@ -83,18 +85,26 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        http: http_client(),
         clock,
         services,
         mail_dir: config.mail_dir(),
+        files_dir: config.files_dir(),
         admin_email,
         admin_password,
         backend,
         _dir: dir,
     }
+}
+
+/// An HTTP client that does not follow redirects (and a TLS provider for it, see
+/// `jangteo::install_tls_provider`).
+pub fn http_client() -> reqwest::Client {
+    jangteo::install_tls_provider();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// A new, empty database on the server named by `JANGTEO_TEST_DATABASE_URL`, or `None` for
@@ -189,6 +199,24 @@ impl TestApp {
     pub async fn post_auth(&self, path: &str, token: &str, body: Value) -> Response {
         self.request(Method::POST, path, Some(token), Some(body))
             .await
+    }
+
+    /// Sends `body` as a raw upload with the given `Content-Type`.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut req = self.http.post(self.url(path)).body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.send().await.expect("request sent")
     }
 
     /// An anonymous GET.

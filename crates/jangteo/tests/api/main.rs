@@ -14,6 +14,7 @@ mod catalog;
 mod concurrency;
 mod conventions;
 mod docs;
+mod images;
 mod inventory;
 mod mail_smtp;
 mod ops;

@@ -5,6 +5,7 @@ pub mod categories;
 pub mod email_codes;
 pub mod inventory_ledger;
 pub mod product_categories;
+pub mod product_images;
 pub mod product_sales_daily;
 pub mod product_views_daily;
 pub mod products;

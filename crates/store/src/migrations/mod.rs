@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod lock;
 mod m20261122_000001_accounts;
 mod m20261122_000002_catalog;
+mod m20261122_000003_product_images;
 
 pub use lock::MigrationLock;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261122_000002_catalog::Migration),
+            Box::new(m20261122_000003_product_images::Migration),
         ]
     }
 }
