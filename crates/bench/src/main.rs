@@ -20,8 +20,12 @@ enum Scenario {
     ProductDetail,
     /// GET /api/v1/products first pages with random category and sort.
     Listing,
-    /// GET /api/v1/search with random Korean and English words, 초성 and typos.
+    /// GET /api/v1/search with random Korean and English words, 초성 and typos (popular
+    /// queries: after the first of each, answered from the result cache).
     Search,
+    /// The same queries, each with a random price ceiling so that (almost) every request
+    /// misses the result cache: the cost of a query nobody asked before.
+    SearchUncached,
     /// GET /healthz: the floor of the HTTP stack.
     Health,
 }
@@ -264,6 +268,14 @@ async fn run(
                         Scenario::Search => {
                             let q = QUERIES[rng.random_range(0..QUERIES.len())];
                             format!("{}/api/v1/search?q={q}&size=20", target.base)
+                        }
+                        Scenario::SearchUncached => {
+                            let q = QUERIES[rng.random_range(0..QUERIES.len())];
+                            let ceiling: u64 = rng.random_range(100_000_000..1_000_000_000);
+                            format!(
+                                "{}/api/v1/search?q={q}&size=20&max_price={ceiling}",
+                                target.base
+                            )
                         }
                         Scenario::Listing => {
                             let sort = SORTS[rng.random_range(0..SORTS.len())];
