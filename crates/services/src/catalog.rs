@@ -168,6 +168,11 @@ impl CatalogCache {
         self.details.invalidate(&product_id).await;
     }
 
+    /// Bumped by every catalog write: caches of derived pages key on it.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     pub async fn changed(&self, product_id: Uuid) {
         self.details.invalidate(&product_id).await;
         self.generation.fetch_add(1, Ordering::SeqCst);

@@ -39,10 +39,11 @@ pub struct Search {
     events: mpsc::UnboundedSender<IndexEvent>,
     receiver: Mutex<Option<mpsc::UnboundedReceiver<IndexEvent>>>,
     terms: Mutex<PopularTerms>,
-    /// Result pages of recent queries. Keyed by the index generation, which every commit
-    /// bumps, so a cached page never outlives the index it was computed on; a hot query
-    /// costs one cache lookup instead of a tantivy search (~4 ms of CPU at 100k products).
-    pages: moka::future::Cache<String, Arc<SearchPage>>,
+    /// Result pages of recent queries, as returned. Keyed by the index generation (bumped
+    /// by every index commit) and the catalog generation (bumped by every catalog write, so
+    /// prices and stock on the page are current), so a cached page never outlives either;
+    /// a hot query costs one cache lookup instead of a tantivy search and three queries.
+    pages: moka::future::Cache<String, Arc<SearchResults>>,
     generation: AtomicU64,
 }
 
@@ -276,6 +277,7 @@ async fn documents(
         .collect())
 }
 
+#[derive(Clone)]
 pub struct SearchResults {
     pub total: usize,
     pub relaxed: bool,
@@ -289,25 +291,26 @@ impl Services {
         let index = self.search.index()?;
         let query = request.query.clone();
         let key = format!(
-            "{}|{}",
+            "{}|{}|{}",
             self.search.generation.load(Ordering::SeqCst),
+            self.catalog_cache.generation(),
             serde_json::to_string(&request).map_err(internal)?
         );
         // Concurrent misses of one query run it once; the others wait for that result.
-        let page: Arc<SearchPage> = self
+        let results = self
             .search
             .pages
             .try_get_with(key, async move {
-                tokio::task::spawn_blocking(move || index.search(&request))
+                let page = tokio::task::spawn_blocking(move || index.search(&request))
                     .await
                     .map_err(internal)?
-                    .map(Arc::new)
                     .map_err(|e| match e {
                         jangteo_search::SearchError::InvalidPage(msg) => ServiceError::Validation(
                             jangteo_core::FieldErrors::single("page", "out_of_range", msg),
                         ),
                         other => internal(other),
-                    })
+                    })?;
+                self.page_results(page).await.map(Arc::new)
             })
             .await
             .map_err(|e: Arc<ServiceError>| match e.as_ref() {
@@ -315,6 +318,12 @@ impl Services {
                 other => internal(other),
             })?;
         self.search.record_term(&query, self.clock.now().into());
+        Ok(results.as_ref().clone())
+    }
+
+    /// The products of a result page, in result order, as listing summaries read from the
+    /// database (current prices and stock).
+    async fn page_results(&self, page: SearchPage) -> ServiceResult<SearchResults> {
         let ids: Vec<Uuid> = page.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
         let summaries = self.catalog().summaries_by_id(&ids).await?;
         let items = ids
