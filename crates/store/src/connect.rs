@@ -96,6 +96,12 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
                         .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                         .foreign_keys(true)
                         .busy_timeout(Duration::from_secs(10))
+                        // SQLite's default page cache is 2 MiB; with a million products the
+                        // indexes outgrow it and every listing or insert goes to the OS.
+                        // One connection, so 64 MiB of cache plus a memory map is cheap.
+                        .pragma("cache_size", "-65536")
+                        .pragma("mmap_size", "268435456")
+                        .pragma("temp_store", "memory")
                 });
         }
         Backend::Postgres | Backend::MySql => {
