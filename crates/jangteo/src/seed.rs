@@ -19,6 +19,7 @@ use uuid::Uuid;
 /// Products written per transaction: 1,000 products with ~2,000 variants stays well under
 /// every engine's bind-parameter limit.
 const BATCH: usize = 1_000;
+const YEAR_MS: i64 = 365 * 86_400_000;
 
 /// (name, slug) of a category.
 type Named = (&'static str, &'static str);
@@ -264,10 +265,15 @@ pub async fn seed(services: &Services, opts: SeedOptions) -> anyhow::Result<Seed
         let mut product_rows = Vec::with_capacity(n as usize);
         let mut variant_rows = Vec::with_capacity(2 * n as usize);
         let mut link_rows = Vec::with_capacity(2 * n as usize);
-        for _ in 0..n {
-            // Spread creation over the last year; v7 ids carry that time so "newest" sorts
-            // match created_at.
-            let created = now - Duration::seconds(rng.random_range(0..365 * 86_400));
+        for i in 0..n {
+            // Spread creation evenly over the last year, oldest first, with jitter inside
+            // each product's slot. v7 ids carry that time (so "newest" sorts match
+            // created_at) and therefore increase: every index on the id appends instead of
+            // inserting at random places in a tree that outgrows the cache.
+            let slot = YEAR_MS / opts.products.max(1) as i64;
+            let offset = (done + i) as i64 * YEAR_MS / opts.products.max(1) as i64
+                + rng.random_range(0..slot.max(1));
+            let created = now - Duration::milliseconds(YEAR_MS - offset);
             let ts = uuid::Timestamp::from_unix(
                 uuid::NoContext,
                 created.timestamp() as u64,
