@@ -59,7 +59,8 @@ pub struct AppState {
 
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
-    let (api, spec) = routes::api_router().split_for_parts();
+    let (api, mut spec) = routes::api_router().split_for_parts();
+    spec.merge(<routes::files::FilesDoc as utoipa::OpenApi>::openapi());
     // validatorUrl "none": Swagger UI would otherwise send the spec to validator.swagger.io,
     // and the page must work (and leak nothing) without internet.
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs")

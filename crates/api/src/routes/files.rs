@@ -8,7 +8,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jangteo_services::images::format_of_key;
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Problem};
+
+/// The file route is a plain axum route (a wildcard path); its description is added to the
+/// OpenAPI document from here.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(serve))]
+pub struct FilesDoc;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/files/{*key}", get(serve))
@@ -34,6 +40,13 @@ fn matches(if_none_match: &str, etag: &str) -> bool {
         .any(|t| t == "*" || t == etag.trim_start_matches("W/"))
 }
 
+#[utoipa::path(get, path = "/files/{key}", tag = "files",
+    params(("key" = String, Path, description = "The file's key, as in an image's `url`: `products/<product>/<image>.<ext>`")),
+    responses(
+        (status = 200, description = "The file, with its image type, an ETag and `Cache-Control: public, max-age=31536000, immutable`", content_type = "image/*"),
+        (status = 304, description = "`If-None-Match` matched the ETag"),
+        (status = 404, description = "No such file", body = Problem, content_type = "application/problem+json"),
+    ))]
 async fn serve(
     State(state): State<AppState>,
     uri: Uri,
