@@ -67,7 +67,7 @@ pub struct FilesConfig {
     /// Prefix of image URLs in API responses: `/files` (default) when jangteo serves the
     /// files itself, or e.g. a CDN in front of the bucket.
     pub public_base_url: String,
-    pub s3: S3Config,
+    pub s3: jangteo_services::files::S3Settings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,21 +77,6 @@ pub enum FilesBackend {
     Local,
     /// An S3-compatible bucket (several processes share it).
     S3,
-}
-
-#[derive(Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct S3Config {
-    pub bucket: String,
-    pub region: String,
-    /// Non-AWS services (MinIO, R2, Ceph…): their URL, e.g. `http://127.0.0.1:9000`.
-    pub endpoint: Option<String>,
-    /// Without keys, the AWS default chain applies (environment, web identity, instance role).
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    /// Required for an `http://` endpoint.
-    pub allow_http: bool,
-    pub virtual_hosted_style: bool,
 }
 
 /// Attempts allowed per minute.
@@ -139,10 +124,7 @@ impl Default for FilesConfig {
             dir: None,
             max_image_bytes: images.max_bytes,
             public_base_url: images.public_base_url,
-            s3: S3Config {
-                region: "us-east-1".into(),
-                ..S3Config::default()
-            },
+            s3: Default::default(),
         }
     }
 }
@@ -274,4 +256,44 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("jangteo.toml");
+        std::fs::write(&path, toml)?;
+        Config::load(Some(&path))
+    }
+
+    #[test]
+    fn files_section_selects_and_configures_the_store() {
+        let c = load("").unwrap();
+        assert_eq!(c.files.backend, FilesBackend::Local);
+        assert_eq!(c.files_dir(), PathBuf::from("./data/files"));
+        assert_eq!(c.files.s3.region, "us-east-1");
+
+        let c = load(
+            "[files]\nbackend = \"s3\"\nmax_image_bytes = 1000\n\
+             [files.s3]\nbucket = \"shop\"\nendpoint = \"http://127.0.0.1:9000\"\nallow_http = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.files.backend, FilesBackend::S3);
+        assert_eq!(c.files.max_image_bytes, 1000);
+        assert_eq!(c.files.s3.bucket, "shop");
+        assert_eq!(
+            c.files.s3.region, "us-east-1",
+            "unset keys keep their defaults"
+        );
+        assert!(c.files.s3.allow_http);
+
+        let Err(err) = load("[files]\nbackend = \"ftp\"\n") else {
+            panic!("an unknown backend was accepted");
+        };
+        let err = format!("{err:#}");
+        assert!(err.contains("ftp"), "{err}");
+    }
 }

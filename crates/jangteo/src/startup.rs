@@ -9,7 +9,7 @@ use anyhow::Context;
 use jangteo_api::{AppState, HttpSettings, RateLimits};
 use jangteo_services::Services;
 use jangteo_services::clock::{Clock, SystemClock};
-use jangteo_services::files::{FileStore, S3Settings};
+use jangteo_services::files::FileStore;
 use jangteo_services::images::ImageSettings;
 use jangteo_services::mail::{FileMailer, Mailer, SmtpMailer};
 use jangteo_services::tokens::TokenKeys;
@@ -107,22 +107,7 @@ fn build_services(
     );
     let files = match config.files.backend {
         FilesBackend::Local => FileStore::local(&config.files_dir())?,
-        FilesBackend::S3 => {
-            let c = &config.files.s3;
-            anyhow::ensure!(
-                !c.bucket.is_empty(),
-                "files.s3.bucket must be set for the s3 backend"
-            );
-            FileStore::s3(&S3Settings {
-                bucket: c.bucket.clone(),
-                region: c.region.clone(),
-                endpoint: c.endpoint.clone(),
-                access_key_id: c.access_key_id.clone(),
-                secret_access_key: c.secret_access_key.clone(),
-                allow_http: c.allow_http,
-                virtual_hosted_style: c.virtual_hosted_style,
-            })?
-        }
+        FilesBackend::S3 => FileStore::s3(&config.files.s3)?,
     };
     anyhow::ensure!(
         config.files.max_image_bytes > 0,

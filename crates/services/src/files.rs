@@ -13,20 +13,35 @@ use futures_util::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
 
-/// Settings of the S3-compatible adapter.
-#[derive(Debug, Clone, Default)]
+/// Settings of the S3-compatible adapter (the `files.s3` configuration section).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct S3Settings {
     pub bucket: String,
     pub region: String,
-    /// e.g. `http://127.0.0.1:9000` for MinIO; empty means AWS itself.
+    /// Non-AWS services (MinIO, R2, Ceph…): their URL, e.g. `http://127.0.0.1:9000`.
     pub endpoint: Option<String>,
-    /// Empty means the standard AWS chain (environment, web identity, instance metadata).
+    /// Without keys, the AWS default chain applies (environment, web identity, instance role).
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
-    /// Plain HTTP endpoints (local test servers) must be allowed explicitly.
+    /// Plain-HTTP endpoints (local test servers) must be allowed explicitly.
     pub allow_http: bool,
     /// `bucket.host/key` instead of `host/bucket/key`.
     pub virtual_hosted_style: bool,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            endpoint: None,
+            access_key_id: None,
+            secret_access_key: None,
+            allow_http: false,
+            virtual_hosted_style: false,
+        }
+    }
 }
 
 /// A stored file being read back.
@@ -66,6 +81,10 @@ impl FileStore {
 
     /// Files in an S3-compatible bucket.
     pub fn s3(s: &S3Settings) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            !s.bucket.is_empty(),
+            "files.s3.bucket must be set for the s3 backend"
+        );
         crate::install_tls_provider();
         let mut builder = object_store::aws::AmazonS3Builder::new()
             .with_bucket_name(&s.bucket)

@@ -427,22 +427,17 @@ async fn start_moto() -> Option<Moto> {
 fn s3_settings(endpoint: &str, bucket: &str) -> jangteo_services::files::S3Settings {
     jangteo_services::files::S3Settings {
         bucket: bucket.into(),
-        region: "us-east-1".into(),
         endpoint: Some(endpoint.into()),
         access_key_id: Some("testing".into()),
         secret_access_key: Some("testing".into()),
         allow_http: true,
-        virtual_hosted_style: false,
+        ..Default::default()
     }
 }
 
 fn use_s3(c: &mut jangteo::Config, endpoint: &str, bucket: &str) {
     c.files.backend = jangteo::config::FilesBackend::S3;
-    c.files.s3.bucket = bucket.into();
-    c.files.s3.endpoint = Some(endpoint.into());
-    c.files.s3.access_key_id = Some("testing".into());
-    c.files.s3.secret_access_key = Some("testing".into());
-    c.files.s3.allow_http = true;
+    c.files.s3 = s3_settings(endpoint, bucket);
 }
 
 #[tokio::test]
