@@ -15,11 +15,7 @@ pub struct ImageBody {
 }
 
 fn too_large(max: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("an image may be at most {max} bytes"),
-    )
+    ApiError::payload_too_large(format!("an image may be at most {max} bytes"))
 }
 
 impl FromRequest<AppState> for ImageBody {
@@ -62,11 +58,7 @@ impl FromRequest<AppState> for ImageBody {
                 if inner.is::<http_body_util::LengthLimitError>() {
                     too_large(max)
                 } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "body_unreadable",
-                        "the request body could not be read",
-                    )
+                    ApiError::body_unreadable()
                 }
             })?;
         Ok(Self { format, bytes })

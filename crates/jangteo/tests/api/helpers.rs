@@ -229,6 +229,11 @@ impl TestApp {
             .await
     }
 
+    pub async fn put_auth(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PUT, path, Some(token), Some(body))
+            .await
+    }
+
     pub async fn delete_auth(&self, path: &str, token: &str) -> Response {
         self.request(Method::DELETE, path, Some(token), None).await
     }

@@ -131,11 +131,10 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
     )
     .await;
     assert_problem(
-        app.request(
-            reqwest::Method::PUT,
+        app.put_auth(
             &format!("{images}/order"),
-            Some(&b.access),
-            Some(json!({"image_ids": [gif["id"], png["id"]]})),
+            &b.access,
+            json!({"image_ids": [gif["id"], png["id"]]}),
         )
         .await,
         StatusCode::FORBIDDEN,
@@ -163,11 +162,10 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
 
     // Reordering makes the GIF the cover, visible on the next read of detail and listing.
     let res = app
-        .request(
-            reqwest::Method::PUT,
+        .put_auth(
             &format!("{images}/order"),
-            Some(&a.access),
-            Some(json!({"image_ids": [gif["id"], png["id"]]})),
+            &a.access,
+            json!({"image_ids": [gif["id"], png["id"]]}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -177,11 +175,10 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
     assert_eq!(page["items"][0]["cover"]["id"], gif["id"]);
     // An order that is not exactly the product's images is refused.
     let bad = app
-        .request(
-            reqwest::Method::PUT,
+        .put_auth(
             &format!("{images}/order"),
-            Some(&a.access),
-            Some(json!({"image_ids": [gif["id"]]})),
+            &a.access,
+            json!({"image_ids": [gif["id"]]}),
         )
         .await;
     let problem = assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;

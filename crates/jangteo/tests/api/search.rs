@@ -155,6 +155,12 @@ async fn search_follows_the_catalog() {
         .await;
     app.services.search.flush().await;
     assert_eq!(names(&search(&app, "q=특별판").await)[0], "초판 특별판");
+    // That page is now cached; a price change shows in the very next search, without
+    // waiting for the index (the cache keys on the catalog's generation too).
+    app.patch_auth(&path, &s.access, json!({"price": 17000}))
+        .await;
+    assert_eq!(search(&app, "q=특별판").await["items"][0]["price"], 17000);
+    app.services.search.flush().await;
     app.patch_auth(&path, &s.access, json!({"status": "HIDDEN"}))
         .await;
     app.services.search.flush().await;
