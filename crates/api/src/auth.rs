@@ -21,21 +21,12 @@ impl FromRequestParts<AppState> for AuthUser {
         let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
         })?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "invalid_token",
-                    "the Authorization header is not a bearer token",
-                )
-            })?;
+        let token = value.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            ApiError::unauthorized(
+                "invalid_token",
+                "the Authorization header is not a bearer token",
+            )
+        })?;
         let principal = state
             .services
             .keys
@@ -45,6 +36,15 @@ impl FromRequestParts<AppState> for AuthUser {
         }
         Ok(AuthUser(principal))
     }
+}
+
+/// The token of a `Bearer` credential. Auth schemes are case-insensitive (RFC 9110 §11.1),
+/// and one or more spaces separate the scheme from the token.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then_some(token)
 }
 
 fn require(principal: Principal, role: Role) -> Result<Principal, ApiError> {
@@ -90,5 +90,33 @@ impl FromRequestParts<AppState> for MaybeUser {
         }
         let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
         Ok(MaybeUser(Some(p)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for h in [
+            "Bearer abc",
+            "bearer abc",
+            "BEARER abc",
+            "bEaReR  abc ",
+            "Bearer\u{20}abc",
+        ] {
+            assert_eq!(bearer_token(h), Some("abc"), "{h:?}");
+        }
+        for h in [
+            "Basic abc",
+            "Bearer",
+            "Bearer ",
+            "Bearerabc",
+            "Bearer a b",
+            "Token abc",
+        ] {
+            assert_eq!(bearer_token(h), None, "{h:?}");
+        }
     }
 }

@@ -19,7 +19,7 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code, e.g. `email_taken`.
     pub code: String,
-    /// Field errors (422 only).
+    /// Field errors (422, and 400 `invalid_query` when a service refused a parameter).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub errors: Vec<FieldError>,
@@ -73,6 +73,29 @@ impl ApiError {
             "body_unreadable",
             "the request body could not be read",
         )
+    }
+
+    /// 400 for a query parameter that does not parse or is out of range. Query strings are
+    /// not bodies: one rule for all of them, whichever layer noticed.
+    pub fn invalid_query(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_query", detail)
+    }
+
+    /// A service's verdict on input that came from the query string: field errors become
+    /// 400 `invalid_query` (with the field list), anything else maps as usual.
+    pub fn from_query(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Validation(errors) => {
+                let errors = errors.into_vec();
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                let detail = format!("invalid query parameters: {}", fields.join(", "));
+                Self {
+                    errors,
+                    ..Self::invalid_query(detail)
+                }
+            }
+            other => other.into(),
+        }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {

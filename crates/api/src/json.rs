@@ -63,6 +63,15 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ),
         ));
     }
+    // Every body is an object. serde would also fill a struct from an array, by position
+    // (`["x", "010-…"]` as a profile patch), which no client means to send.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::validation(vec![FieldError {
+            field: "(body)".into(),
+            code: "invalid_type".into(),
+            message: "the body must be a JSON object".into(),
+        }]));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
@@ -164,5 +173,17 @@ mod tests {
             Some(None)
         );
         assert_eq!(parse::<Body>(b"{}").unwrap().phone, None);
+        for not_an_object in [
+            &b"[\"x\", \"010\"]"[..],
+            b"[]",
+            b"\"x\"",
+            b"1",
+            b"null",
+            b" true",
+        ] {
+            let e = parse::<Body>(not_an_object).unwrap_err();
+            assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(e.errors[0].field, "(body)");
+        }
     }
 }

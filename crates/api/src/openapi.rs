@@ -1,7 +1,24 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
+
+/// A string parameter that takes one of `values` (for `#[param(schema_with = …)]`).
+fn string_enum(values: &[&str]) -> utoipa::openapi::Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+pub fn role_values() -> utoipa::openapi::Object {
+    string_enum(&["USER", "SELLER", "ADMIN"])
+}
+
+pub fn application_statuses() -> utoipa::openapi::Object {
+    string_enum(&["PENDING", "APPROVED", "REJECTED"])
+}
 
 pub fn finish(mut spec: OpenApi) -> OpenApi {
     spec.info = InfoBuilder::new()

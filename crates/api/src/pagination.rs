@@ -16,6 +16,7 @@ pub struct PageQuery {
     /// Cursor from the previous page's `next_cursor`.
     pub after: Option<Uuid>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
@@ -24,11 +25,9 @@ impl PageQuery {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(ApiError::validation(vec![jangteo_core::FieldError {
-                field: "limit".into(),
-                code: "out_of_range".into(),
-                message: format!("limit must be between 1 and {MAX_LIMIT}"),
-            }])),
+            Some(_) => Err(ApiError::invalid_query(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            ))),
         }
     }
 }

@@ -12,6 +12,8 @@ pub const MAX_CATEGORIES_PER_PRODUCT: usize = 10;
 pub const MAX_PRICE: i64 = 10_000_000_000;
 /// Upper bound on one variant's stock and on one adjustment.
 pub const MAX_STOCK: i64 = 1_000_000_000;
+/// Upper bound on a category's sort position.
+pub const MAX_POSITION: i32 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -62,15 +64,16 @@ pub fn product_name(raw: Option<&str>) -> Result<String, FieldErrors> {
 }
 
 pub fn description(raw: &str) -> Result<String, FieldErrors> {
-    // Descriptions may hold line breaks; other control characters are refused.
+    // Descriptions may hold line breaks and tabs; other control and invisible formatting
+    // characters are refused.
     if raw
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        .any(|c| crate::validation::is_invisible(c) && c != '\n' && c != '\r' && c != '\t')
     {
         return Err(FieldErrors::single(
             "description",
             "invalid_characters",
-            "description has control characters",
+            "description has control or invisible formatting characters",
         ));
     }
     if raw.chars().count() > 20_000 {
@@ -80,7 +83,7 @@ pub fn description(raw: &str) -> Result<String, FieldErrors> {
             "description must be at most 20000 characters",
         ));
     }
-    Ok(raw.trim().to_owned())
+    Ok(crate::validation::nfc(raw.trim()))
 }
 
 pub fn optional_label(
@@ -153,17 +156,83 @@ pub fn sku(field: &str, raw: Option<&str>) -> Result<String, FieldErrors> {
     Ok(v)
 }
 
-/// A variant's price delta may be negative, but the variant's price may not.
+/// A variant's price delta may be negative, but the variant's price (`base_price + delta`)
+/// must stay within `0..=MAX_PRICE`. Checked without `abs()`, which wraps for `i64::MIN`.
 pub fn price_delta(field: &str, base_price: i64, delta: Option<i64>) -> Result<i64, FieldErrors> {
     let d = delta.unwrap_or(0);
-    if d.abs() > MAX_PRICE || base_price + d < 0 {
+    let price = base_price.checked_add(d);
+    if !(-MAX_PRICE..=MAX_PRICE).contains(&d)
+        || !price.is_some_and(|p| (0..=MAX_PRICE).contains(&p))
+    {
         return Err(FieldErrors::single(
             field,
             "out_of_range",
-            "price + price_delta must be between 0 and the maximum price",
+            format!("price + price_delta must be between 0 and {MAX_PRICE}"),
         ));
     }
     Ok(d)
+}
+
+/// The price of a variant; both parts are validated, so the sum cannot overflow, but a
+/// corrupt row must not wrap either.
+pub fn variant_price(base_price: i64, delta: i64) -> i64 {
+    base_price.saturating_add(delta)
+}
+
+/// A manual stock adjustment: non-zero, at most `MAX_STOCK` units either way.
+pub fn stock_delta(field: &str, value: Option<i64>) -> Result<i64, FieldErrors> {
+    match value {
+        None => Err(FieldErrors::single(
+            field,
+            "required",
+            format!("{field} is required"),
+        )),
+        Some(0) => Err(FieldErrors::single(
+            field,
+            "zero",
+            format!("{field} must not be zero"),
+        )),
+        Some(d) if !(-MAX_STOCK..=MAX_STOCK).contains(&d) => Err(FieldErrors::single(
+            field,
+            "out_of_range",
+            format!("{field} must be between -{MAX_STOCK} and {MAX_STOCK}"),
+        )),
+        Some(d) => Ok(d),
+    }
+}
+
+/// Units taken or returned in one system change (a sale, a cancellation): 1 to `MAX_STOCK`.
+pub fn quantity(field: &str, value: i64) -> Result<i64, FieldErrors> {
+    if (1..=MAX_STOCK).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldErrors::single(
+            field,
+            "out_of_range",
+            format!("{field} must be between 1 and {MAX_STOCK}"),
+        ))
+    }
+}
+
+/// A category's sort position: 0 (default) to `MAX_POSITION`.
+pub fn position(field: &str, value: Option<i32>) -> Result<i32, FieldErrors> {
+    match value.unwrap_or(0) {
+        v if (0..=MAX_POSITION).contains(&v) => Ok(v),
+        _ => Err(FieldErrors::single(
+            field,
+            "out_of_range",
+            format!("{field} must be between 0 and {MAX_POSITION}"),
+        )),
+    }
+}
+
+/// The total stock of a product's variants. Stock is bounded and never negative by the
+/// conditional update, but a sum over corrupt rows must not wrap into "in stock":
+/// negative values count as zero and the sum saturates.
+pub fn total_stock(stocks: impl IntoIterator<Item = i64>) -> i64 {
+    stocks
+        .into_iter()
+        .fold(0i64, |sum, s| sum.saturating_add(s.max(0)))
 }
 
 pub fn initial_stock(field: &str, value: Option<i64>) -> Result<i64, FieldErrors> {
@@ -239,6 +308,48 @@ mod tests {
         assert_eq!(price_delta("d", 1000, Some(-1000)).unwrap(), -1000);
         assert!(initial_stock("s", Some(-5)).is_err());
         assert_eq!(initial_stock("s", None).unwrap(), 0);
+    }
+
+    #[test]
+    fn integers_from_outside_never_wrap() {
+        for v in [
+            i64::MIN,
+            i64::MIN + 1,
+            i64::MAX,
+            -MAX_PRICE - 1,
+            MAX_PRICE + 1,
+        ] {
+            assert!(price_delta("d", 1000, Some(v)).is_err(), "{v}");
+            assert!(price("p", Some(v)).is_err(), "{v}");
+        }
+        assert!(price_delta("d", MAX_PRICE, Some(1)).is_err());
+        assert_eq!(
+            price_delta("d", MAX_PRICE, Some(-MAX_PRICE)).unwrap(),
+            -MAX_PRICE
+        );
+        for v in [
+            i64::MIN,
+            i64::MIN + 1,
+            i64::MAX,
+            -MAX_STOCK - 1,
+            MAX_STOCK + 1,
+            0,
+        ] {
+            assert!(stock_delta("delta", Some(v)).is_err(), "{v}");
+            assert!(initial_stock("s", Some(v)).is_err() || v == 0, "{v}");
+        }
+        assert_eq!(stock_delta("delta", Some(-MAX_STOCK)).unwrap(), -MAX_STOCK);
+        assert_eq!(stock_delta("delta", Some(MAX_STOCK)).unwrap(), MAX_STOCK);
+        for v in [i64::MIN, -1, 0, MAX_STOCK + 1, i64::MAX] {
+            assert!(quantity("qty", v).is_err(), "{v}");
+        }
+        for v in [i32::MIN, -1, MAX_POSITION + 1, i32::MAX] {
+            assert!(position("position", Some(v)).is_err(), "{v}");
+        }
+        assert_eq!(position("position", None).unwrap(), 0);
+        assert_eq!(total_stock([i64::MAX, i64::MAX]), i64::MAX);
+        assert_eq!(total_stock([i64::MIN, 5, i64::MIN]), 5);
+        assert_eq!(variant_price(i64::MAX, 1), i64::MAX);
     }
 
     #[test]

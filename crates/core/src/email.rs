@@ -8,11 +8,17 @@ use serde::Serialize;
 pub struct Email(String);
 
 impl Email {
-    /// Parses and normalises (trim, lowercase). Deliberately stricter than RFC 5322: quoted
-    /// local parts and IP-literal domains are refused because no real shopper uses them and
-    /// they complicate every downstream system (SMTP relays, CRM exports).
+    /// Parses and normalises (trim, NFC, lowercase). Deliberately stricter than RFC 5322:
+    /// quoted local parts and IP-literal domains are refused because no real shopper uses
+    /// them and they complicate every downstream system (SMTP relays, CRM exports).
+    ///
+    /// The local part must be ASCII: internationalised local parts need SMTPUTF8 on every
+    /// relay, and they admit look-alikes (`аdmin` with a Cyrillic а) that a person cannot
+    /// tell from the real address. Domains may be internationalised (`예시.한국`), but a
+    /// label may not mix ASCII letters with other letters (`exаmple.com`), the usual shape
+    /// of a spoofed domain.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldErrors> {
-        let value = raw.trim().to_lowercase();
+        let value = crate::validation::nfc(raw.trim()).to_lowercase();
         let invalid = |msg: &str| Err(FieldErrors::single(field, "invalid_format", msg));
         if value.is_empty() {
             return Err(FieldErrors::single(
@@ -32,7 +38,7 @@ impl Email {
         }
         let local_ok = local
             .chars()
-            .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..");
@@ -47,6 +53,7 @@ impl Email {
                     && !l.starts_with('-')
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+                    && !mixes_ascii_and_other_letters(l)
             });
         if !domain_ok {
             return invalid("e-mail address has an invalid domain");
@@ -68,6 +75,14 @@ impl Email {
     }
 }
 
+fn mixes_ascii_and_other_letters(label: &str) -> bool {
+    let ascii = label.chars().any(|c| c.is_ascii_alphabetic());
+    let other = label
+        .chars()
+        .any(|c| c.is_alphabetic() && !c.is_ascii_alphabetic());
+    ascii && other
+}
+
 impl std::fmt::Display for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -84,7 +99,22 @@ mod tests {
             Email::parse("e", "  Kim@Example.COM ").unwrap().as_str(),
             "kim@example.com"
         );
-        assert!(Email::parse("e", "김철수@예시.한국").is_ok());
+        assert!(Email::parse("e", "kim@예시.한국").is_ok());
+        assert!(Email::parse("e", "kim@пример.рф").is_ok());
+    }
+
+    #[test]
+    fn refuses_look_alikes() {
+        for bad in [
+            "김철수@example.com",       // non-ASCII local part
+            "\u{0430}dmin@example.com", // Cyrillic а
+            "kim@ex\u{0430}mple.com",   // Cyrillic а inside a Latin domain label
+            "kim\u{200B}@example.com",  // zero-width space
+            "kim@exam\u{200B}ple.com",
+            "k\u{0131}m@example.com", // dotless ı
+        ] {
+            assert!(Email::parse("e", bad).is_err(), "{bad:?} should be refused");
+        }
     }
 
     #[test]

@@ -94,14 +94,38 @@ pub fn required_text(
     bounded_text(field, raw, min_chars, max_chars)
 }
 
-/// A trimmed text field whose length in characters must lie within bounds.
+/// Characters that render as nothing or rearrange the text around them: controls (Cc),
+/// format characters (Cf: zero-width spaces and joiners, bidirectional overrides, BOM) and
+/// line/paragraph separators. In a name they hide or disguise what a reader sees
+/// (`admin\u{200B}`, a right-to-left override turning `gpj.exe` around).
+pub fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
+
+/// Text in its composed form (NFC), so that `가` typed as one syllable or as three jamo is
+/// stored, compared and counted the same.
+pub fn nfc(raw: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    raw.nfc().collect()
+}
+
+/// A trimmed, NFC-normalised text field whose length in characters must lie within bounds
+/// and that holds no invisible characters (see [`is_invisible`]).
 pub fn bounded_text(
     field: &str,
     raw: &str,
     min_chars: usize,
     max_chars: usize,
 ) -> Result<String, FieldErrors> {
-    let value = raw.trim();
+    let normalized = nfc(raw);
+    let value = normalized.trim();
     let len = value.chars().count();
     if len == 0 && min_chars > 0 {
         return Err(FieldErrors::single(
@@ -124,11 +148,11 @@ pub fn bounded_text(
             format!("{field} must be at most {max_chars} characters"),
         ));
     }
-    if value.chars().any(|c| c.is_control()) {
+    if value.chars().any(is_invisible) {
         return Err(FieldErrors::single(
             field,
             "invalid_characters",
-            format!("{field} must not contain control characters"),
+            format!("{field} must not contain control or invisible formatting characters"),
         ));
     }
     Ok(value.to_owned())
@@ -160,5 +184,30 @@ mod tests {
         assert!(required_text("n", Some("가나다"), 1, 3).is_ok());
         assert!(required_text("n", Some("가나다라"), 1, 3).is_err());
         assert!(required_text("n", Some("a\u{0}b"), 1, 3).is_err());
+    }
+
+    #[test]
+    fn refuses_invisible_characters_and_composes() {
+        for bad in [
+            "admin\u{200B}",       // zero-width space
+            "shop\u{202E}gpj.exe", // right-to-left override
+            "a\u{2066}b",          // isolate
+            "\u{FEFF}name",        // byte-order mark
+            "a\u{2028}b",          // line separator
+            "a\u{200D}b",          // zero-width joiner
+            "a\u{7}b",             // bell
+        ] {
+            assert_eq!(
+                bounded_text("n", bad, 1, 50).unwrap_err().as_slice()[0].code,
+                "invalid_characters",
+                "{bad:?}"
+            );
+        }
+        // Decomposed jamo (ᄀ + ᅡ) become the syllable 가.
+        assert_eq!(bounded_text("n", "\u{1100}\u{1161}", 1, 1).unwrap(), "가");
+        assert_eq!(
+            bounded_text("n", "김 철수 🛒", 1, 50).unwrap(),
+            "김 철수 🛒"
+        );
     }
 }

@@ -200,19 +200,22 @@ async fn audit(config: Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "inventory audit: {} of {checked} variants do not match their ledger",
+        "inventory audit: {} of {checked} variants do not match their ledger or are negative",
         findings.len()
     );
     for f in &findings {
-        println!(
-            "  {} ({}): stock {} but initial {} + ledger {} = {}",
-            f.sku,
-            f.variant_id,
-            f.stock,
-            f.initial_stock,
-            f.ledger_sum,
-            f.initial_stock + f.ledger_sum
-        );
+        let (sku, id, stock) = (&f.sku, f.variant_id, f.stock);
+        let (initial, ledger, expected) = (f.initial_stock, f.ledger_sum, f.expected());
+        if i128::from(stock) == expected {
+            println!(
+                "  {sku} ({id}): stock {stock} is negative (initial {initial} + ledger {ledger})"
+            );
+        } else {
+            let negative = if f.is_negative() { " (negative)" } else { "" };
+            println!(
+                "  {sku} ({id}): stock {stock}{negative} but initial {initial} + ledger {ledger} = {expected}"
+            );
+        }
     }
     Ok(ExitCode::from(1))
 }

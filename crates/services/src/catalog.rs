@@ -74,7 +74,7 @@ pub struct ProductDetail {
 
 impl ProductDetail {
     pub fn total_stock(&self) -> i64 {
-        self.variants.iter().map(|v| v.stock).sum()
+        rules::total_stock(self.variants.iter().map(|v| v.stock))
     }
 }
 
@@ -241,7 +241,9 @@ impl<'a> Catalog<'a> {
             (None, Some(n)) => errors.take(rules::slug("slug", &rules::slugify(n))),
             (None, None) => None,
         };
-        let (Some(name), Some(slug)) = errors.finish((name, slug))? else {
+        let position = errors.take(rules::position("position", position));
+        let (Some(name), Some(slug), Some(position)) = errors.finish((name, slug, position))?
+        else {
             unreachable!()
         };
         let parent = match parent_id {
@@ -279,7 +281,7 @@ impl<'a> Catalog<'a> {
             slug: slug.clone(),
             path,
             depth,
-            position: position.unwrap_or(0),
+            position,
             created_at: self.now(),
         };
         store::insert_category(&self.s.db, row)
@@ -291,6 +293,14 @@ impl<'a> Catalog<'a> {
                 other => other.into(),
             })?;
         Ok(CategoryRef { id, name, slug })
+    }
+
+    /// `NotFound` unless a category with this id exists (for filters naming one).
+    pub async fn require_category(&self, id: Uuid) -> ServiceResult<()> {
+        store::find_category(&self.s.db, id)
+            .await
+            .not_found_as("category")
+            .map(drop)
     }
 
     pub async fn rename_category(
@@ -493,7 +503,7 @@ impl<'a> Catalog<'a> {
                 .into_iter()
                 .map(|v| VariantView {
                     id: v.id,
-                    price: p.price + v.price_delta,
+                    price: rules::variant_price(p.price, v.price_delta),
                     options: serde_json::from_str(&v.options).unwrap_or(serde_json::Value::Null),
                     sku: v.sku,
                     name: v.name,
@@ -568,11 +578,14 @@ impl<'a> Catalog<'a> {
                 .take(rules::price("price", input.price))
                 .unwrap_or(current.price);
             let vars = store::list_variants(&self.s.db, id).await?;
-            if vars.iter().any(|v| next.price + v.price_delta < 0) {
+            if vars
+                .iter()
+                .any(|v| rules::price_delta("price", next.price, Some(v.price_delta)).is_err())
+            {
                 errors.add(
                     "price",
                     "out_of_range",
-                    "a variant's price would become negative",
+                    "a variant's price would leave the range 0 to the maximum price",
                 );
             }
         }
@@ -721,24 +734,19 @@ impl<'a> Catalog<'a> {
             }
         } else {
             if !privileged && q.statuses.iter().any(|s| !s.is_public()) {
-                return Err(FieldErrors::single(
-                    "status",
-                    "not_allowed",
-                    "only ON_SALE and SOLD_OUT products are listed publicly",
-                )
-                .into());
+                return Err(ServiceError::forbidden(
+                    "status_not_public",
+                    "only ON_SALE and SOLD_OUT products are listed publicly; sellers see \
+                     their own drafts and hidden products at /api/v1/sellers/me/products",
+                ));
             }
             q.statuses.clone()
         };
+        // An empty price range (min above max) is not an error: it matches nothing.
         if let (Some(min), Some(max)) = (q.min_price, q.max_price)
             && min > max
         {
-            return Err(FieldErrors::single(
-                "min_price",
-                "out_of_range",
-                "min_price must not exceed max_price",
-            )
-            .into());
+            return Ok((Vec::new(), None));
         }
         let sort = q.sort.unwrap_or(ProductSort::Newest);
         let after = q.after.as_deref().map(decode_cursor).transpose()?;
@@ -760,19 +768,9 @@ impl<'a> Catalog<'a> {
             let category_ids = match q.category_id {
                 None => None,
                 Some(cid) => {
-                    let root =
-                        store::find_category(&self.s.db, cid)
-                            .await
-                            .map_err(|e| match e {
-                                StoreError::NotFound => {
-                                    ServiceError::Validation(FieldErrors::single(
-                                        "category",
-                                        "unknown",
-                                        "no category has this id",
-                                    ))
-                                }
-                                other => other.into(),
-                            })?;
+                    let root = store::find_category(&self.s.db, cid)
+                        .await
+                        .not_found_as("category")?;
                     Some(store::subtree_ids(&self.s.db, &root).await?)
                 }
             };

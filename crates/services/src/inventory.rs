@@ -2,7 +2,7 @@
 //! through `store::inventory::change_stock` inside a transaction: a conditional update plus
 //! a ledger row, so stock can neither go negative nor drift from its ledger.
 
-use jangteo_core::catalog::MAX_STOCK;
+use jangteo_core::catalog::{self as rules, MAX_STOCK};
 use jangteo_core::{FieldErrors, validation};
 use jangteo_store::entities::inventory_ledger;
 use jangteo_store::inventory::{self as store, AuditFinding, StockChange};
@@ -36,29 +36,26 @@ impl<'a> Inventory<'a> {
         reference: Option<&str>,
     ) -> ServiceResult<i64> {
         let mut errors = FieldErrors::new();
-        match delta {
-            None => errors.add("delta", "required", "delta is required"),
-            Some(0) => errors.add("delta", "zero", "delta must not be zero"),
-            Some(d) if d.abs() > MAX_STOCK => {
-                errors.add("delta", "too_large", "delta is too large")
+        let delta = errors.take(rules::stock_delta("delta", delta));
+        let reason = match reason {
+            Some(r) if MANUAL_REASONS.contains(&r) => Some(r),
+            _ => {
+                errors.add(
+                    "reason",
+                    "unknown_value",
+                    "reason must be RESTOCK, CORRECTION, DAMAGE or RETURN",
+                );
+                None
             }
-            Some(_) => {}
-        }
-        match reason {
-            Some(r) if MANUAL_REASONS.contains(&r) => {}
-            _ => errors.add(
-                "reason",
-                "unknown_value",
-                "reason must be RESTOCK, CORRECTION, DAMAGE or RETURN",
-            ),
-        }
+        };
         let reference = match reference {
             Some(r) => errors.take(validation::bounded_text("reference", r, 0, 100)),
             None => None,
         };
-        errors.finish(())?;
-        let (Some(delta), Some(reason)) = (delta, reason) else {
-            unreachable!()
+        let (Some(delta), Some(reason)) = errors.finish((delta, reason))? else {
+            return Err(ServiceError::Internal(anyhow::anyhow!(
+                "stock adjustment validated without a value"
+            )));
         };
         self.s.catalog().owned(who, product_id).await?;
         catalog::find_variant(&self.s.db, product_id, variant_id)
@@ -86,6 +83,7 @@ impl<'a> Inventory<'a> {
         reason: &str,
         reference: Option<&str>,
     ) -> ServiceResult<Option<i64>> {
+        let qty = rules::quantity("qty", qty)?;
         let change = StockChange {
             variant_id,
             delta: -qty,

@@ -287,7 +287,23 @@ pub struct SearchResults {
 impl Services {
     /// Runs a search and returns the matching products in result order, as listing
     /// summaries read from the database (so prices and stock are current).
-    pub async fn search_products(&self, request: SearchRequest) -> ServiceResult<SearchResults> {
+    pub async fn search_products(
+        &self,
+        mut request: SearchRequest,
+    ) -> ServiceResult<SearchResults> {
+        // A page past the deepest reachable result is empty, like any page past the end;
+        // its total still comes from a search (of one hit).
+        let depth = request
+            .page
+            .checked_add(1)
+            .and_then(|p| p.checked_mul(request.size));
+        if depth.is_none_or(|d| d > jangteo_search::query::MAX_RESULT_WINDOW) {
+            request.page = 0;
+            request.size = 1;
+            let mut first = Box::pin(self.search_products(request)).await?;
+            first.items.clear();
+            return Ok(first);
+        }
         let index = self.search.index()?;
         let query = request.query.clone();
         let key = format!(

@@ -52,6 +52,9 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        // Expiry is checked below against the service clock (so schedules and tests can move
+        // time) and answered with its own code; jsonwebtoken would call it merely invalid.
+        validation.validate_exp = false;
         validation.leeway = 5;
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -90,9 +93,10 @@ impl TokenKeys {
         let invalid = || ServiceError::unauthorized("invalid_token", "the access token is invalid");
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| invalid())?;
-        // jsonwebtoken checks `exp` against the system clock; check against ours as well so
-        // that expiry follows the service clock in tests and schedules.
-        if data.claims.exp + (self.validation.leeway as i64) < now.timestamp() {
+        // Only a token whose signature and claims are valid is called expired: a forged one
+        // learns nothing.
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+        if data.claims.exp.saturating_add(leeway) < now.timestamp() {
             return Err(ServiceError::unauthorized(
                 "token_expired",
                 "the access token has expired",
@@ -152,7 +156,28 @@ mod tests {
         let now = Utc::now();
         let t = k.issue_access(p, now).unwrap();
         assert_eq!(k.verify_access(&t, now).unwrap(), p);
-        assert!(k.verify_access(&t, now + Duration::minutes(16)).is_err());
+        let expired = k
+            .verify_access(&t, now + Duration::minutes(16))
+            .unwrap_err();
+        assert!(
+            matches!(
+                expired,
+                ServiceError::Unauthorized {
+                    code: "token_expired",
+                    ..
+                }
+            ),
+            "{expired:?}"
+        );
+        // Issued long ago by the system clock, checked now: expired, not invalid.
+        let old = k.issue_access(p, now - Duration::hours(2)).unwrap();
+        assert!(matches!(
+            k.verify_access(&old, now).unwrap_err(),
+            ServiceError::Unauthorized {
+                code: "token_expired",
+                ..
+            }
+        ));
         assert!(
             keys(b"another key entirely, 32 bytes!!")
                 .verify_access(&t, now)

@@ -113,7 +113,23 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
         // Store and read DATETIME values as UTC regardless of the server's time zone.
         opts.map_sqlx_mysql_opts(|o| o.timezone(Some("+00:00".to_owned())));
     }
-    Ok(Database::connect(opts).await?)
+    if backend != Backend::Sqlite {
+        return Ok(Database::connect(opts).await?);
+    }
+    // Processes opening a new SQLite file at the same moment race to switch it to WAL,
+    // which needs an exclusive lock that SQLite's busy handler does not wait for: the
+    // loser sees SQLITE_BUSY at once (about one start in three of
+    // `concurrent_starts_migrate_once`). Such a start is simply retried.
+    let mut attempt = 0u32;
+    loop {
+        match Database::connect(opts.clone()).await {
+            Err(e) if attempt < 20 && e.to_string().contains("database is locked") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt))).await;
+            }
+            result => return Ok(result?),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]

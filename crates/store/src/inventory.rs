@@ -41,11 +41,21 @@ pub async fn change_stock(
         .col_expr(variants::Column::UpdatedAt, Expr::value(ch.at))
         .filter(variants::Column::Id.eq(ch.variant_id))
         .filter(variants::Column::DeletedAt.is_null());
-    update = if ch.delta < 0 {
-        update.filter(variants::Column::Stock.gte(-ch.delta))
+    // The bounds are computed with checked arithmetic: a delta whose negation or distance
+    // to the maximum does not fit in i64 changes nothing (callers bound deltas anyway).
+    let bound = if ch.delta < 0 {
+        ch.delta
+            .checked_neg()
+            .map(|need| variants::Column::Stock.gte(need))
     } else {
-        update.filter(variants::Column::Stock.lte(max_stock - ch.delta))
+        max_stock
+            .checked_sub(ch.delta)
+            .map(|room| variants::Column::Stock.lte(room))
     };
+    let Some(bound) = bound else {
+        return Ok(false);
+    };
+    update = update.filter(bound);
     if update.exec(c).await?.rows_affected != 1 {
         return Ok(false);
     }
@@ -99,7 +109,7 @@ pub async fn ledger(
     Ok(q.all(c).await?)
 }
 
-pub async fn ledger_sum(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResult<i64> {
+pub async fn ledger_sum(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResult<i128> {
     // Summed here rather than with SUM(): the engines disagree on SUM's result type, and the
     // audit needs this only for the few variants that fail the check.
     let deltas = inventory_ledger::Entity::find()
@@ -109,7 +119,7 @@ pub async fn ledger_sum(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResu
         .into_tuple::<i64>()
         .all(c)
         .await?;
-    Ok(deltas.iter().sum())
+    Ok(deltas.into_iter().map(i128::from).sum())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,11 +128,25 @@ pub struct AuditFinding {
     pub sku: String,
     pub stock: i64,
     pub initial_stock: i64,
-    pub ledger_sum: i64,
+    /// Summed in i128: a sum of i64 deltas cannot overflow it, so a tampered ledger cannot
+    /// wrap the sum back into balance.
+    pub ledger_sum: i128,
 }
 
-/// Variants whose stock differs from `initial_stock + sum(ledger)`, and how many variants
-/// were checked. Walks the variants in keyset pages so memory stays flat on big catalogs.
+impl AuditFinding {
+    /// What the stock should be.
+    pub fn expected(&self) -> i128 {
+        i128::from(self.initial_stock) + self.ledger_sum
+    }
+
+    pub fn is_negative(&self) -> bool {
+        self.stock < 0
+    }
+}
+
+/// Variants whose stock differs from `initial_stock + sum(ledger)` or is negative (either
+/// breaks the invariant; a negative stock is reported even when the ledger agrees with it),
+/// and how many variants were checked. Walks the variants in keyset pages so memory stays flat on big catalogs.
 pub async fn audit(c: &impl ConnectionTrait) -> StoreResult<(u64, Vec<AuditFinding>)> {
     const PAGE: u64 = 5_000;
     let mut after: Option<Uuid> = None;
@@ -157,13 +181,13 @@ pub async fn audit(c: &impl ConnectionTrait) -> StoreResult<(u64, Vec<AuditFindi
             .into_tuple()
             .all(c)
             .await?;
-        let mut sums: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
+        let mut sums: std::collections::HashMap<Uuid, i128> = std::collections::HashMap::new();
         for (vid, d) in deltas {
-            *sums.entry(vid).or_default() += d;
+            *sums.entry(vid).or_default() += i128::from(d);
         }
         for (id, sku, stock, initial) in page {
             let sum = sums.get(&id).copied().unwrap_or(0);
-            if stock != initial + sum {
+            if stock < 0 || i128::from(stock) != i128::from(initial) + sum {
                 findings.push(AuditFinding {
                     variant_id: id,
                     sku,

@@ -1,7 +1,6 @@
 //! Admin-only views.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use jangteo_core::Role;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -17,9 +16,12 @@ use crate::{ApiError, AppState, Problem};
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserFilter {
-    /// USER, SELLER or ADMIN.
+    #[param(schema_with = crate::openapi::role_values)]
     role: Option<String>,
+    /// `next_cursor` of the previous page.
     after: Option<Uuid>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
@@ -35,13 +37,10 @@ pub async fn list_users(
 ) -> Result<Json<Page<ProfileResponse>>, ApiError> {
     let role = match q.role.as_deref() {
         None => None,
-        Some(r) => Some(Role::parse(r).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                "role must be USER, SELLER or ADMIN",
-            )
-        })?),
+        Some(r) => Some(
+            Role::parse(r)
+                .ok_or_else(|| ApiError::invalid_query("role must be USER, SELLER or ADMIN"))?,
+        ),
     };
     let page = PageQuery {
         after: q.after,

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use jangteo_core::catalog::ProductStatus;
+use jangteo_core::catalog::{MAX_PRICE, ProductStatus};
 use jangteo_services::catalog::{
     ListQuery, ProductDetail, ProductInput, ProductSummary, VariantInput,
 };
@@ -391,52 +391,81 @@ pub async fn update_variant(
 
 // ---- listings
 
+/// Orders of a product listing.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListSort {
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Popularity,
+    Rating,
+}
+
+impl From<ListSort> for ProductSort {
+    fn from(s: ListSort) -> Self {
+        match s {
+            ListSort::Newest => ProductSort::Newest,
+            ListSort::PriceAsc => ProductSort::PriceAsc,
+            ListSort::PriceDesc => ProductSort::PriceDesc,
+            ListSort::Popularity => ProductSort::Popularity,
+            ListSort::Rating => ProductSort::Rating,
+        }
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// A category id; sub-categories are included.
+    /// A category id; sub-categories are included. An unknown category is 404.
     category: Option<Uuid>,
     seller: Option<Uuid>,
+    /// Lowest price, minor units (a range with min above max matches nothing).
+    #[param(minimum = 0, maximum = 10_000_000_000_i64)]
     min_price: Option<i64>,
+    #[param(minimum = 0, maximum = 10_000_000_000_i64)]
     max_price: Option<i64>,
-    /// Comma-separated statuses; public callers may ask for ON_SALE and SOLD_OUT.
+    /// Comma-separated statuses. Public listings show ON_SALE and SOLD_OUT (the default);
+    /// DRAFT and HIDDEN are for the owning seller and admins (403 for anyone else).
+    #[param(pattern = "^(DRAFT|ON_SALE|SOLD_OUT|HIDDEN)(,(DRAFT|ON_SALE|SOLD_OUT|HIDDEN)){0,3}$")]
     status: Option<String>,
-    /// newest (default), price_asc, price_desc, popularity, rating.
-    sort: Option<String>,
+    /// Default newest.
+    #[param(inline)]
+    sort: Option<ListSort>,
+    /// `next_cursor` of the previous page (same sort): the sort key and the id of the
+    /// page's last product.
+    #[param(pattern = "^-?[0-9]{1,18}~[0-9a-f]{32}$")]
     after: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
 fn parse_list(p: ListParams, seller_override: Option<Uuid>) -> Result<ListQuery, ApiError> {
-    let bad = |msg: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", msg);
-    let sort = match p.sort.as_deref() {
-        None | Some("newest") => ProductSort::Newest,
-        Some("price_asc") => ProductSort::PriceAsc,
-        Some("price_desc") => ProductSort::PriceDesc,
-        Some("popularity") => ProductSort::Popularity,
-        Some("rating") => ProductSort::Rating,
-        Some(_) => {
-            return Err(bad(
-                "sort must be newest, price_asc, price_desc, popularity or rating",
-            ));
-        }
-    };
     let statuses = match p.status.as_deref() {
         None => Vec::new(),
         Some(s) => s
             .split(',')
             .map(|v| {
-                ProductStatus::parse(v.trim())
-                    .ok_or_else(|| bad("status must be DRAFT, ON_SALE, SOLD_OUT or HIDDEN"))
+                ProductStatus::parse(v.trim()).ok_or_else(|| {
+                    ApiError::invalid_query("status must be DRAFT, ON_SALE, SOLD_OUT or HIDDEN")
+                })
             })
             .collect::<Result<_, _>>()?,
     };
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(bad("limit must be between 1 and 100"));
+        return Err(ApiError::invalid_query("limit must be between 1 and 100"));
+    }
+    for (name, price) in [("min_price", p.min_price), ("max_price", p.max_price)] {
+        if price.is_some_and(|v| !(0..=MAX_PRICE).contains(&v)) {
+            return Err(ApiError::invalid_query(format!(
+                "{name} must be between 0 and {MAX_PRICE}"
+            )));
+        }
     }
     if p.after.as_ref().is_some_and(|a| a.len() > 100) {
-        return Err(bad("after is not a cursor"));
+        return Err(ApiError::invalid_query("after is not a cursor"));
     }
     Ok(ListQuery {
         category_id: p.category,
@@ -444,7 +473,7 @@ fn parse_list(p: ListParams, seller_override: Option<Uuid>) -> Result<ListQuery,
         min_price: p.min_price,
         max_price: p.max_price,
         statuses,
-        sort: Some(sort),
+        sort: Some(p.sort.map_or(ProductSort::Newest, Into::into)),
         after: p.after,
         limit,
     })
@@ -458,7 +487,12 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Json<ProductPage>, ApiError> {
     let q = parse_list(params, None)?;
-    let (items, next_cursor) = state.services.catalog().list(viewer, q).await?;
+    let (items, next_cursor) = state
+        .services
+        .catalog()
+        .list(viewer, q)
+        .await
+        .map_err(ApiError::from_query)?;
     Ok(Json(ProductPage {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -473,7 +507,12 @@ pub async fn mine(
     Query(params): Query<ListParams>,
 ) -> Result<Json<ProductPage>, ApiError> {
     let q = parse_list(params, Some(seller.user_id))?;
-    let (items, next_cursor) = state.services.catalog().list(Some(seller), q).await?;
+    let (items, next_cursor) = state
+        .services
+        .catalog()
+        .list(Some(seller), q)
+        .await
+        .map_err(ApiError::from_query)?;
     Ok(Json(ProductPage {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -484,10 +523,12 @@ pub async fn mine(
 #[into_params(parameter_in = Query)]
 pub struct PopularParams {
     /// Window in days, 1 to 365 (default 7).
+    #[param(minimum = 1, maximum = 365)]
     days: Option<u32>,
-    /// Bestsellers of a category (with sub-categories).
+    /// Bestsellers of a category (with sub-categories). An unknown category is 404.
     category: Option<Uuid>,
     /// 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
@@ -511,9 +552,7 @@ pub async fn popular(
     let days = p.days.unwrap_or(7);
     let limit = p.limit.unwrap_or(10);
     if !(1..=365).contains(&days) || !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
+        return Err(ApiError::invalid_query(
             "days must be 1-365 and limit 1-100",
         ));
     }
@@ -585,6 +624,8 @@ pub async fn adjust_stock(
 pub struct LedgerParams {
     /// Cursor from the previous page (entries are newest first).
     before: Option<Uuid>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
@@ -615,11 +656,7 @@ pub async fn ledger(
 ) -> Result<Json<LedgerPage>, ApiError> {
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "limit must be between 1 and 100",
-        ));
+        return Err(ApiError::invalid_query("limit must be between 1 and 100"));
     }
     let rows = state
         .services

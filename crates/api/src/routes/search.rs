@@ -1,7 +1,7 @@
 //! Product search, autocomplete and popular search terms.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use jangteo_core::catalog::MAX_PRICE;
 use jangteo_search::{Filters, SearchRequest, Sort};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,24 +12,54 @@ use crate::params::Query;
 use crate::routes::products::ProductSummaryResponse;
 use crate::{ApiError, AppState, Problem};
 
+/// Orders of search results.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchSort {
+    Relevance,
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    Popularity,
+}
+
+impl From<SearchSort> for Sort {
+    fn from(s: SearchSort) -> Self {
+        match s {
+            SearchSort::Relevance => Sort::Relevance,
+            SearchSort::Newest => Sort::Newest,
+            SearchSort::PriceAsc => Sort::PriceAsc,
+            SearchSort::PriceDesc => Sort::PriceDesc,
+            SearchSort::Popularity => Sort::Popularity,
+        }
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words to find (Korean is analysed morphologically; 초성 such as ㅎㅈㅍ work; Latin
     /// words tolerate typos). Empty browses.
+    #[param(max_length = 100)]
     q: Option<String>,
     /// A category id; sub-categories are included.
     category: Option<Uuid>,
-    min_price: Option<u64>,
-    max_price: Option<u64>,
+    /// Lowest price, minor units (a range with min above max matches nothing).
+    #[param(minimum = 0, maximum = 10_000_000_000_i64)]
+    min_price: Option<i64>,
+    #[param(minimum = 0, maximum = 10_000_000_000_i64)]
+    max_price: Option<i64>,
     /// Only products with stock.
     in_stock: Option<bool>,
-    /// relevance (default), newest, price_asc, price_desc, popularity.
-    sort: Option<String>,
-    /// Zero-based page (results are capped at 10,000 deep).
-    page: Option<usize>,
+    /// Default relevance (best-selling first when `q` is empty).
+    #[param(inline)]
+    sort: Option<SearchSort>,
+    /// Zero-based page. Results reach 10,000 deep: a page past that is empty.
+    #[param(minimum = 0, maximum = 9999)]
+    page: Option<u32>,
     /// 1 to 100 (default 20).
-    size: Option<usize>,
+    #[param(minimum = 1, maximum = 100)]
+    size: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -37,8 +67,8 @@ pub struct SearchResponse {
     total: usize,
     /// True when nothing matched every word and these are the closest matches.
     relaxed: bool,
-    page: usize,
-    size: usize,
+    page: u32,
+    size: u32,
     items: Vec<ProductSummaryResponse>,
 }
 
@@ -52,41 +82,45 @@ pub async fn search(
     State(state): State<AppState>,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let bad = |msg: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", msg);
-    let sort = match p.sort.as_deref() {
-        None | Some("relevance") => Sort::Relevance,
-        Some("newest") => Sort::Newest,
-        Some("price_asc") => Sort::PriceAsc,
-        Some("price_desc") => Sort::PriceDesc,
-        Some("popularity") => Sort::Popularity,
-        Some(_) => {
-            return Err(bad(
-                "sort must be relevance, newest, price_asc, price_desc or popularity",
-            ));
-        }
-    };
     let query = p.q.unwrap_or_default();
     if query.chars().count() > 100 {
-        return Err(bad("q must be at most 100 characters"));
+        return Err(ApiError::invalid_query("q must be at most 100 characters"));
     }
     let size = p.size.unwrap_or(20);
     if !(1..=100).contains(&size) {
-        return Err(bad("size must be between 1 and 100"));
+        return Err(ApiError::invalid_query("size must be between 1 and 100"));
     }
     let page = p.page.unwrap_or(0);
+    if page > 9999 {
+        return Err(ApiError::invalid_query("page must be between 0 and 9999"));
+    }
+    let price = |name: &str, v: Option<i64>| match v {
+        None => Ok(None),
+        Some(v) if (0..=MAX_PRICE).contains(&v) => Ok(v.try_into().ok()),
+        Some(_) => Err(ApiError::invalid_query(format!(
+            "{name} must be between 0 and {MAX_PRICE}"
+        ))),
+    };
+    if let Some(category) = p.category {
+        state.services.catalog().require_category(category).await?;
+    }
     let request = SearchRequest {
         query,
         filters: Filters {
             category_id: p.category.map(|c| c.to_string()),
-            price_min: p.min_price,
-            price_max: p.max_price,
+            price_min: price("min_price", p.min_price)?,
+            price_max: price("max_price", p.max_price)?,
             in_stock_only: p.in_stock.unwrap_or(false),
         },
-        sort,
-        page,
-        size,
+        sort: p.sort.map_or(Sort::Relevance, Into::into),
+        page: page as usize,
+        size: size as usize,
     };
-    let results = state.services.search_products(request).await?;
+    let results = state
+        .services
+        .search_products(request)
+        .await
+        .map_err(ApiError::from_query)?;
     Ok(Json(SearchResponse {
         total: results.total,
         relaxed: results.relaxed,
@@ -100,9 +134,11 @@ pub async fn search(
 #[into_params(parameter_in = Query)]
 pub struct AutocompleteParams {
     /// What the shopper has typed so far.
+    #[param(max_length = 100)]
     q: Option<String>,
     /// 1 to 20 (default 8).
-    limit: Option<usize>,
+    #[param(minimum = 1, maximum = 20)]
+    limit: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -125,13 +161,11 @@ pub async fn autocomplete(
     let limit = p.limit.unwrap_or(8);
     let typed = p.q.unwrap_or_default();
     if !(1..=20).contains(&limit) || typed.chars().count() > 100 {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
+        return Err(ApiError::invalid_query(
             "limit must be 1-20 and q at most 100 characters",
         ));
     }
-    let items = state.services.autocomplete(&typed, limit).await?;
+    let items = state.services.autocomplete(&typed, limit as usize).await?;
     Ok(Json(SuggestionList {
         items: items
             .into_iter()
@@ -147,7 +181,8 @@ pub async fn autocomplete(
 #[into_params(parameter_in = Query)]
 pub struct TermsParams {
     /// 1 to 50 (default 10).
-    limit: Option<usize>,
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -169,15 +204,11 @@ pub async fn popular_terms(
 ) -> Result<Json<TermList>, ApiError> {
     let limit = p.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "limit must be between 1 and 50",
-        ));
+        return Err(ApiError::invalid_query("limit must be between 1 and 50"));
     }
     let items = state
         .services
-        .popular_terms(limit)
+        .popular_terms(limit as usize)
         .into_iter()
         .map(|(term, count)| Term { term, count })
         .collect();

@@ -80,9 +80,12 @@ pub async fn apply(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ApplicationFilter {
-    /// PENDING, APPROVED or REJECTED.
+    #[param(schema_with = crate::openapi::application_statuses)]
     status: Option<String>,
+    /// `next_cursor` of the previous page.
     after: Option<Uuid>,
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
@@ -97,11 +100,7 @@ pub async fn list_applications(
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(ApplicationStatus::parse(s).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                "status must be PENDING, APPROVED or REJECTED",
-            )
+            ApiError::invalid_query("status must be PENDING, APPROVED or REJECTED")
         })?),
     };
     let page = PageQuery {

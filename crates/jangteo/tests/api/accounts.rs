@@ -405,3 +405,68 @@ async fn rate_limits_answer_429_with_retry_after() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn invisible_characters_and_look_alike_addresses_are_refused() {
+    let app = spawn_app().await;
+    for (email, name, field) in [
+        ("kim@example.com", "admin\u{200B}", "display_name"), // zero-width space
+        ("kim@example.com", "shop\u{202E}gpj", "display_name"), // right-to-left override
+        ("\u{0430}dmin@example.com", "김철수", "email"),      // Cyrillic а
+        ("kim@ex\u{0430}mple.com", "김철수", "email"),        // Cyrillic а in the domain
+        ("김철수@example.com", "김철수", "email"),            // non-ASCII local part
+    ] {
+        let res = app
+            .post(
+                "/api/v1/auth/signup",
+                json!({"email": email, "password": PASSWORD, "display_name": name}),
+            )
+            .await;
+        let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(fields(&p), [field], "{email} {name:?}");
+    }
+    let users: Value = app
+        .get_auth("/api/v1/admin/users", &app.admin().await.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        users["items"].as_array().unwrap().len(),
+        1,
+        "only the admin exists"
+    );
+
+    // Names are stored composed: decomposed jamo (ᄀ + ᅵ + ᆷ) become 김.
+    let s = app.user("jamo@example.com").await;
+    let me: Value = app
+        .patch_auth(
+            "/api/v1/me",
+            &s.access,
+            json!({"display_name": "\u{1100}\u{1175}\u{11B7}"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["display_name"], "김");
+    let res = app
+        .patch_auth(
+            "/api/v1/me",
+            &s.access,
+            json!({"display_name": "\u{FEFF}kim"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    // Shop names follow the same rule.
+    let res = app
+        .post_auth(
+            "/api/v1/sellers/applications",
+            &s.access,
+            json!({"shop_name": "책방\u{200D}", "business_number": "220-81-62517"}),
+        )
+        .await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(fields(&p), ["shop_name"]);
+}

@@ -122,3 +122,32 @@ async fn every_response_has_a_request_id_and_errors_are_problems() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
 }
+
+#[tokio::test]
+async fn a_body_must_be_an_object_and_an_array_changes_nothing() {
+    let app = spawn_app().await;
+    let s = app.user("array@example.com").await;
+    // serde would fill the struct by position from an array: display_name, phone.
+    for body in [r#"["x", "010-1234-5678"]"#, "[]", r#""x""#, "5", "null"] {
+        let res = app
+            .http
+            .patch(app.url("/api/v1/me"))
+            .bearer_auth(&s.access)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let problem =
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(fields(&problem), ["(body)"], "{body}");
+    }
+    let me: Value = app
+        .get_auth("/api/v1/me", &s.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(me["display_name"], "x", "profile unchanged");
+    assert!(me["phone"].is_null(), "profile unchanged: {me}");
+}

@@ -26,7 +26,7 @@ async fn one_variant_product(
     )
 }
 
-async fn ledger_sum(app: &TestApp, variant: Uuid) -> i64 {
+async fn ledger_sum(app: &TestApp, variant: Uuid) -> i128 {
     jangteo_store::inventory::ledger_sum(&app.services.db, variant)
         .await
         .unwrap()

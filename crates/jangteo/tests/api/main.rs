@@ -10,6 +10,7 @@ mod accounts;
 mod addresses;
 mod authorization;
 mod binary;
+mod bounds;
 mod catalog;
 mod concurrency;
 mod conventions;

@@ -93,6 +93,36 @@ async fn bad_access_tokens_are_refused() {
         .unwrap();
     assert_problem(res, StatusCode::UNAUTHORIZED, "invalid_token").await;
 
+    // The scheme is case-insensitive (RFC 9110), so every spelling of Bearer works.
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let res = app
+            .http
+            .get(app.url("/api/v1/me"))
+            .header("authorization", format!("{scheme} {}", s.access))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
+    }
+
+    // A genuine token that expired by the wall clock (issued two hours ago) is called
+    // expired, not invalid, so the client knows to refresh.
+    let principal = jangteo_services::tokens::Principal {
+        user_id: s.user_id,
+        role: jangteo_core::Role::User,
+    };
+    let stale = app
+        .services
+        .keys
+        .issue_access(principal, app.clock_now() - Duration::hours(2))
+        .unwrap();
+    assert_problem(
+        app.get_auth("/api/v1/me", &stale).await,
+        StatusCode::UNAUTHORIZED,
+        "token_expired",
+    )
+    .await;
+
     // Expired: 15 minutes later the same token is refused.
     app.clock.advance(Duration::minutes(16));
     assert_problem(
