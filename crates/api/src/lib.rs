@@ -36,6 +36,9 @@ pub struct HttpSettings {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub request_timeout: Duration,
+    /// Serve `/metrics` on the main listener. Off when the operator gave it a listen
+    /// address of its own, so it need not be exposed publicly.
+    pub metrics_on_main: bool,
 }
 
 impl Default for HttpSettings {
@@ -44,6 +47,7 @@ impl Default for HttpSettings {
             body_limit_bytes: 64 * 1024,
             trust_forwarded_for: false,
             request_timeout: Duration::from_secs(30),
+            metrics_on_main: true,
         }
     }
 }
@@ -55,6 +59,13 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     pub metrics: Option<PrometheusHandle>,
     pub http: Arc<HttpSettings>,
+}
+
+/// The router of a metrics-only listener (`metrics_listen`).
+pub fn metrics_router(state: AppState) -> Router {
+    routes::ops::metrics_router()
+        .fallback(error::not_found)
+        .with_state(state)
 }
 
 /// Builds the whole application router.
@@ -70,7 +81,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.http.request_timeout;
     Router::new()
         .merge(api)
-        .merge(routes::ops::router())
+        .merge(routes::ops::router(state.http.metrics_on_main))
         .merge(routes::files::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

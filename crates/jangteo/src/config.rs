@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address the HTTP server binds.
     pub listen: String,
+    /// Serve `/metrics` on this address instead of on `listen`, e.g. `127.0.0.1:9090`, so
+    /// that only the monitoring network reaches it. Unset: `/metrics` is on `listen`.
+    pub metrics_listen: Option<String>,
     /// Where the embedded defaults keep their files (SQLite database, mail, secrets).
     pub data_dir: PathBuf,
     /// `sqlite://…`, `postgres://…` or `mysql://…`; default: SQLite under `data_dir`.
@@ -94,6 +97,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            metrics_listen: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
             database_max_connections: 20,

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod seed;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;
 

@@ -18,6 +18,11 @@ use tokio::net::TcpListener;
 
 use crate::Config;
 use crate::config::FilesBackend;
+use crate::serve::{Drain, serve};
+
+/// How long connections that are open when shutdown begins may still send requests (each
+/// answered with `Connection: close`) before idle ones are closed.
+const DRAIN_WINDOW: Duration = Duration::from_secs(1);
 
 /// Replacements for adapters, used by tests (a clock they can move, a mailer they can read).
 #[derive(Default)]
@@ -29,6 +34,8 @@ pub struct Overrides {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// `/metrics` on an address of its own (`metrics_listen`).
+    metrics: Option<(TcpListener, axum::Router)>,
     state: AppState,
     grace: Duration,
     /// Set when this start created the first admin account: shown once, never stored.
@@ -147,15 +154,26 @@ impl Application {
                 body_limit_bytes: config.body_limit_bytes,
                 trust_forwarded_for: config.trust_forwarded_for,
                 request_timeout: Duration::from_secs(config.request_timeout_secs),
+                metrics_on_main: config.metrics_listen.is_none(),
             }),
         };
         let router = jangteo_api::router(state.clone());
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
+        let metrics = match &config.metrics_listen {
+            None => None,
+            Some(addr) => Some((
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding metrics_listen {addr}"))?,
+                jangteo_api::metrics_router(state.clone()),
+            )),
+        };
         Ok(Self {
             listener,
             router,
+            metrics,
             state,
             grace: Duration::from_secs(config.shutdown_grace_secs),
             admin_credentials,
@@ -166,6 +184,11 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where `/metrics` is served when it has a listener of its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn services(&self) -> &Services {
@@ -186,26 +209,32 @@ impl Application {
                 events,
             ))
         });
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let serve = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
             shutdown.await;
-            tracing::info!("shutdown requested: draining in-flight requests");
-            let _ = tx.send(true);
+            let _ = stop_tx.send(true);
         });
-        let grace = self.grace;
-        let mut rx_deadline = rx.clone();
-        let deadline = async move {
-            let _ = rx_deadline.wait_for(|stop| *stop).await;
-            tokio::time::sleep(grace).await;
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
         };
-        tokio::select! {
-            res = serve => res.context("server error")?,
-            () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over; closing remaining connections"),
+        let drain = Drain {
+            window: DRAIN_WINDOW,
+            grace: self.grace,
+        };
+        let metrics = self
+            .metrics
+            .map(|(listener, router)| tokio::spawn(serve(listener, router, stopped(), drain)));
+        if !serve(self.listener, self.router, stopped(), drain).await {
+            tracing::warn!(
+                grace_secs = drain.grace.as_secs(),
+                "grace period over; closing remaining connections"
+            );
+        }
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
         }
         housekeeping.abort();
         if let Some(indexer) = indexer {

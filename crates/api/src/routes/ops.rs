@@ -9,11 +9,21 @@ use serde_json::json;
 
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Health checks, and `/metrics` unless it has a listener of its own.
+pub fn router(with_metrics: bool) -> Router<AppState> {
+    let health = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz));
+    if with_metrics {
+        health.merge(metrics_router())
+    } else {
+        health
+    }
+}
+
+/// `/metrics` alone, for a listen address that only Prometheus reaches.
+pub fn metrics_router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
 }
 
 /// The process is up and serving.

@@ -65,7 +65,9 @@ async fn slow_in_flight_request_completes_after_sigterm() {
         dir.path().join("data/jangteo.db").exists(),
         "SQLite under ./data by default"
     );
-    let demo: serde_json::Value = reqwest::get(format!("http://{addr}/api/v1/products?limit=5"))
+    let demo: serde_json::Value = http_client()
+        .get(format!("http://{addr}/api/v1/products?limit=5"))
+        .send()
         .await
         .unwrap()
         .json()
@@ -85,6 +87,14 @@ async fn slow_in_flight_request_completes_after_sigterm() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
+
+    // A keep-alive connection that served one request and is now idle.
+    let mut idle = TcpStream::connect(&addr).await.unwrap();
+    let health = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    idle.write_all(health.as_bytes()).await.unwrap();
+    let (head, _) = read_response(&mut idle).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(!head.to_ascii_lowercase().contains("connection: close"));
 
     // Start a login and deliver only half of its body.
     let body = format!("{{\"email\":\"{email}\",\"password\":\"{password}\"}}");
@@ -138,6 +148,23 @@ async fn slow_in_flight_request_completes_after_sigterm() {
         "the server stopped accepting new connections after SIGTERM"
     );
 
+    // The idle connection is still served while shutdown drains (instead of being reset
+    // under a request that was already on its way), and told to close.
+    idle.write_all(health.as_bytes()).await.unwrap();
+    let (head, body) = read_response(&mut idle).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    assert!(body.contains("ok"));
+    let mut rest_of_idle = Vec::new();
+    let n = tokio::time::timeout(Duration::from_secs(10), idle.read_to_end(&mut rest_of_idle))
+        .await
+        .expect("the drained connection closes")
+        .unwrap();
+    assert_eq!(n, 0, "nothing after the last response");
+
     // The in-flight request still completes.
     conn.write_all(rest.as_bytes()).await.unwrap();
     let mut response = String::new();
@@ -167,6 +194,38 @@ async fn slow_in_flight_request_completes_after_sigterm() {
         logs.iter().all(|l| !l.contains(&password)),
         "no password in logs"
     );
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length body: (head, body).
+async fn read_response(conn: &mut TcpStream) -> (String, String) {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_secs(10), conn.read(&mut byte))
+            .await
+            .expect("response in time")
+            .expect("no reset");
+        assert_eq!(
+            n,
+            1,
+            "connection closed before a response: {:?}",
+            String::from_utf8_lossy(&head)
+        );
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())
+                .flatten()
+        })
+        .expect("content-length");
+    let mut body = vec![0u8; length];
+    conn.read_exact(&mut body).await.unwrap();
+    (head, String::from_utf8(body).unwrap())
 }
 
 fn jangteo(dir: &std::path::Path) -> std::process::Command {

@@ -13,6 +13,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub base: String,
+    /// `http://…` of the metrics-only listener, when the test configured one.
+    pub metrics_base: Option<String>,
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub services: Services,
@@ -81,10 +83,12 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .clone()
         .expect("a fresh database bootstraps an admin");
     let base = format!("http://{}", app.local_addr());
+    let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
     let services = app.services().clone();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
+        metrics_base,
         http: http_client(),
         clock,
         services,

@@ -97,3 +97,72 @@ async fn concurrent_starts_migrate_once() {
         assert_eq!(applied, jangteo_store::migration_names());
     }
 }
+
+#[tokio::test]
+async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
+    let app = spawn_app().await;
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    for i in 0..50 {
+        let method =
+            reqwest::Method::from_bytes(format!("X{tag}{i}{}", "M".repeat(100)).as_bytes())
+                .unwrap();
+        for path in ["/api/v1/products", &format!("/nowhere/{tag}/{i}")] {
+            let res = app
+                .http
+                .request(method.clone(), app.url(path))
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_client_error(), "{}", res.status());
+        }
+    }
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !text.contains(&tag),
+        "no made-up method or path became a label"
+    );
+    assert!(text.contains("method=\"OTHER\""), "{text}");
+    assert!(text.contains("route=\"unmatched\""));
+}
+
+#[tokio::test]
+async fn metrics_can_have_a_listener_of_their_own() {
+    let app = spawn_app_with(|c| c.metrics_listen = Some("127.0.0.1:0".into())).await;
+    let res = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_problem(res, StatusCode::NOT_FOUND, "route_not_found").await;
+    let metrics = app.metrics_base.as_deref().expect("a metrics address");
+    let res = app
+        .http
+        .get(format!("{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("http_requests_total"));
+    // Only metrics live there.
+    let res = app
+        .http
+        .get(format!("{metrics}/api/v1/products"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // The public listener still answers everything else.
+    assert_eq!(
+        app.http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
