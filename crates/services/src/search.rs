@@ -137,14 +137,11 @@ impl Search {
             .take()
     }
 
-    fn record_term(&self, query: &str, at: std::time::SystemTime) {
-        let term = query.trim().to_lowercase();
-        if !term.is_empty() && term.chars().count() <= 50 {
-            self.terms
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .record(&term, at);
-        }
+    fn record_term(&self, query: &str, client: &str, at: std::time::SystemTime) {
+        self.terms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(query, client, at);
     }
 }
 
@@ -287,9 +284,12 @@ pub struct SearchResults {
 impl Services {
     /// Runs a search and returns the matching products in result order, as listing
     /// summaries read from the database (so prices and stock are current).
+    /// `client` identifies the searcher (user id or address) for the popular terms, which
+    /// count a search only when it found products for every word.
     pub async fn search_products(
         &self,
         mut request: SearchRequest,
+        client: &str,
     ) -> ServiceResult<SearchResults> {
         // A page past the deepest reachable result is empty, like any page past the end;
         // its total still comes from a search (of one hit).
@@ -300,7 +300,7 @@ impl Services {
         if depth.is_none_or(|d| d > jangteo_search::query::MAX_RESULT_WINDOW) {
             request.page = 0;
             request.size = 1;
-            let mut first = Box::pin(self.search_products(request)).await?;
+            let mut first = Box::pin(self.search_products(request, client)).await?;
             first.items.clear();
             return Ok(first);
         }
@@ -333,7 +333,10 @@ impl Services {
                 ServiceError::Validation(f) => ServiceError::Validation(f.clone()),
                 other => internal(other),
             })?;
-        self.search.record_term(&query, self.clock.now().into());
+        if results.total > 0 && !results.relaxed {
+            self.search
+                .record_term(&query, client, self.clock.now().into());
+        }
         Ok(results.as_ref().clone())
     }
 

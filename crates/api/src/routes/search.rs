@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::auth::MaybeUser;
 use crate::json::Json;
 use crate::params::Query;
+use crate::rate_limit::ClientIp;
 use crate::routes::products::ProductSummaryResponse;
 use crate::{ApiError, AppState, Problem};
 
@@ -80,6 +82,8 @@ pub struct SearchResponse {
     ))]
 pub async fn search(
     State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ClientIp(ip): ClientIp,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let query = p.q.unwrap_or_default();
@@ -104,6 +108,8 @@ pub async fn search(
     if let Some(category) = p.category {
         state.services.catalog().require_category(category).await?;
     }
+    // Signed-in shoppers are counted by account, guests by address.
+    let client = viewer.map_or_else(|| ip.to_string(), |v| v.user_id.to_string());
     let request = SearchRequest {
         query,
         filters: Filters {
@@ -118,7 +124,7 @@ pub async fn search(
     };
     let results = state
         .services
-        .search_products(request)
+        .search_products(request, &client)
         .await
         .map_err(ApiError::from_query)?;
     Ok(Json(SearchResponse {

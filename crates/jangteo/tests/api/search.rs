@@ -174,9 +174,13 @@ async fn search_follows_the_catalog() {
         .await
         .unwrap();
     assert_eq!(suggestions["items"][0]["title"], "Wireless Headphones");
+    // Popular terms count searchers, not searches: three searches by this guest count
+    // once, a signed-in shopper once more.
     for _ in 0..3 {
         search(&app, "q=이어폰").await;
     }
+    let res = app.get_auth("/api/v1/search?q=이어폰", &s.access).await;
+    assert_eq!(res.status(), StatusCode::OK);
     let terms: Value = app
         .get("/api/v1/search/popular-terms")
         .await
@@ -184,7 +188,7 @@ async fn search_follows_the_catalog() {
         .await
         .unwrap();
     assert_eq!(terms["items"][0]["term"], "이어폰");
-    assert_eq!(terms["items"][0]["count"], 3);
+    assert_eq!(terms["items"][0]["count"], 2);
 
     for bad in ["sort=best", "size=0", "size=101"] {
         let res = app.get(&format!("/api/v1/search?{bad}")).await;
@@ -232,4 +236,65 @@ async fn draft_count(app: &TestApp) -> u64 {
         .count(&app.services.db)
         .await
         .unwrap()
+}
+
+#[tokio::test]
+async fn popular_terms_cannot_be_poisoned() {
+    let app = spawn_app_with(|c| c.trust_forwarded_for = true).await;
+    let s = app.seller("terms.seller@example.com").await;
+    app.post_auth(
+        "/api/v1/products",
+        &s.access,
+        json!({"name": "Wireless Headphones", "price": 99000, "status": "ON_SALE",
+               "variants": [{"sku": "WH-1", "name": "black", "stock": 5}]}),
+    )
+    .await;
+    app.services.search.flush().await;
+    let search_from = |ip: String, q: &'static str| {
+        let url = reqwest::Url::parse_with_params(&app.url("/api/v1/search"), &[("q", q)]).unwrap();
+        let req = app.http.get(url).header("x-forwarded-for", ip);
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{q}");
+        }
+    };
+    // One address repeating markup (that even finds the product) and a plain word.
+    for _ in 0..25 {
+        search_from(
+            "203.0.113.9".into(),
+            "<img src=x onerror=alert(1)> headphones",
+        )
+        .await;
+        search_from("203.0.113.9".into(), "headphones").await;
+    }
+    // Many addresses searching for something that finds nothing.
+    for i in 0..30 {
+        search_from(format!("198.51.100.{i}"), "zzqqxxvv").await;
+    }
+    // Three real shoppers.
+    for i in 1..=3 {
+        search_from(format!("192.0.2.{i}"), "wireless").await;
+    }
+    let terms: Value = app
+        .get("/api/v1/search/popular-terms")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items: Vec<(String, u64)> = terms["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["term"].as_str().unwrap().to_owned(),
+                t["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [("wireless".to_owned(), 3), ("headphones".to_owned(), 1)],
+        "no markup, no repeats, no empty searches"
+    );
 }
