@@ -1,9 +1,14 @@
-//! Rate limits on the routes attackers hammer: sign-up, login and code sending, counted per
-//! client IP and per account (GCRA via governor, in process).
+//! Rate limits on the routes attackers hammer: sign-up, login and code sending. Attempts are
+//! counted per client IP, and per account *and* client, so that an attacker elsewhere can
+//! never use up the owner's allowance (GCRA via governor, in process). Failed logins have
+//! their own throttle ([`LoginThrottle`]) that blocks the guessing client and only slows
+//! down — never refuses — everyone else.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -12,13 +17,22 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::{ApiError, AppState};
 
-/// Requests allowed per minute for each limited action.
-#[derive(Debug, Clone)]
+/// Requests allowed per minute for each limited action, and the login-failure throttle
+/// (the `rate_limits` configuration section).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct RateLimitSettings {
     pub signup_per_ip: u32,
     pub login_per_ip: u32,
-    pub login_per_account: u32,
+    /// Wrong passwords for one account from one client, per 15 minutes, before that client
+    /// is refused (429) for that account.
+    pub login_failures_per_client: u32,
+    /// Wrong passwords for one account from all clients together, per 15 minutes, after
+    /// which every further wrong answer for it is delayed by a second. Right passwords are
+    /// never delayed or refused by this.
+    pub login_slow_after: u32,
     pub code_per_ip: u32,
+    /// Verification attempts and code mails per account and client.
     pub code_per_account: u32,
 }
 
@@ -27,7 +41,8 @@ impl Default for RateLimitSettings {
         Self {
             signup_per_ip: 10,
             login_per_ip: 30,
-            login_per_account: 10,
+            login_failures_per_client: 5,
+            login_slow_after: 20,
             code_per_ip: 20,
             code_per_account: 10,
         }
@@ -37,9 +52,9 @@ impl Default for RateLimitSettings {
 pub struct RateLimits {
     signup_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_ip: DefaultKeyedRateLimiter<IpAddr>,
-    login_account: DefaultKeyedRateLimiter<String>,
     code_ip: DefaultKeyedRateLimiter<IpAddr>,
-    code_account: DefaultKeyedRateLimiter<String>,
+    code_account: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    pub login: LoginThrottle,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -53,31 +68,39 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
 }
 
+/// Accounts are counted by their normalised e-mail.
+fn account_key(account: &str) -> String {
+    account.trim().to_lowercase()
+}
+
 impl RateLimits {
     pub fn new(s: &RateLimitSettings) -> Self {
         Self {
             signup_ip: RateLimiter::keyed(per_minute(s.signup_per_ip)),
             login_ip: RateLimiter::keyed(per_minute(s.login_per_ip)),
-            login_account: RateLimiter::keyed(per_minute(s.login_per_account)),
             code_ip: RateLimiter::keyed(per_minute(s.code_per_ip)),
             code_account: RateLimiter::keyed(per_minute(s.code_per_account)),
+            login: LoginThrottle::new(
+                s.login_failures_per_client,
+                s.login_slow_after,
+                Duration::from_secs(15 * 60),
+            ),
         }
     }
 
-    /// Counts one attempt of `action` by `ip` (and `account`, lowercased, if known).
+    /// Counts one attempt of `action` by `ip` (and, for codes, by `ip` for `account`).
     pub fn check(&self, action: Action, ip: IpAddr, account: Option<&str>) -> Result<(), ApiError> {
-        let (by_ip, by_account) = match action {
-            Action::Signup => (&self.signup_ip, None),
-            Action::Login => (&self.login_ip, Some(&self.login_account)),
-            Action::Code => (&self.code_ip, Some(&self.code_account)),
+        let by_ip = match action {
+            Action::Signup => &self.signup_ip,
+            Action::Login => &self.login_ip,
+            Action::Code => &self.code_ip,
         };
         by_ip
             .check_key(&ip)
             .map_err(|nu| limited(nu.wait_time_from(DefaultClock::default().now())))?;
-        if let (Some(limiter), Some(account)) = (by_account, account) {
-            let key = account.trim().to_lowercase();
-            limiter
-                .check_key(&key)
+        if let (Action::Code, Some(account)) = (action, account) {
+            self.code_account
+                .check_key(&(account_key(account), ip))
                 .map_err(|nu| limited(nu.wait_time_from(DefaultClock::default().now())))?;
         }
         Ok(())
@@ -87,10 +110,138 @@ impl RateLimits {
     pub fn shrink(&self) {
         self.signup_ip.retain_recent();
         self.login_ip.retain_recent();
-        self.login_account.retain_recent();
         self.code_ip.retain_recent();
         self.code_account.retain_recent();
+        self.login.shrink(Instant::now());
     }
+}
+
+/// Failures counted since `since`; the count restarts once the window has passed.
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    since: Instant,
+}
+
+impl Failures {
+    fn current(&self, now: Instant, window: Duration) -> u32 {
+        if now.duration_since(self.since) < window {
+            self.count
+        } else {
+            0
+        }
+    }
+}
+
+/// Wrong-password throttle. Per account and client: after `per_client` failures within the
+/// window that client is refused for that account until the window ends (a right password
+/// from it clears the count). Per account over all clients: past `slow_after` failures,
+/// wrong answers are delayed, which slows a distributed guesser without ever refusing the
+/// owner, whose right password is answered at once.
+pub struct LoginThrottle {
+    per_client: u32,
+    slow_after: u32,
+    window: Duration,
+    pairs: Mutex<HashMap<(String, IpAddr), Failures>>,
+    accounts: Mutex<HashMap<String, Failures>>,
+}
+
+/// Entries kept per map; past it, new keys are not tracked until expired ones are dropped
+/// (the per-IP limit still applies), so a flood of made-up accounts cannot exhaust memory.
+const MAX_TRACKED: usize = 100_000;
+/// How long a wrong answer waits while its account is under attack.
+pub const SLOW_DOWN: Duration = Duration::from_secs(1);
+
+impl LoginThrottle {
+    pub fn new(per_client: u32, slow_after: u32, window: Duration) -> Self {
+        Self {
+            per_client: per_client.max(1),
+            slow_after: slow_after.max(1),
+            window,
+            pairs: Mutex::default(),
+            accounts: Mutex::default(),
+        }
+    }
+
+    /// Refuses a client that has guessed wrong too often for this account.
+    pub fn check(&self, account: &str, ip: IpAddr) -> Result<(), ApiError> {
+        self.check_at(account, ip, Instant::now())
+    }
+
+    fn check_at(&self, account: &str, ip: IpAddr, now: Instant) -> Result<(), ApiError> {
+        let pairs = self.pairs.lock().unwrap_or_else(|p| p.into_inner());
+        match pairs.get(&(account_key(account), ip)) {
+            Some(f) if f.current(now, self.window) >= self.per_client => {
+                let wait = self.window.saturating_sub(now.duration_since(f.since));
+                Err(limited(wait))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a wrong password; returns how long to wait before answering.
+    pub fn failed(&self, account: &str, ip: IpAddr) -> Duration {
+        self.failed_at(account, ip, Instant::now())
+    }
+
+    fn failed_at(&self, account: &str, ip: IpAddr, now: Instant) -> Duration {
+        let account = account_key(account);
+        bump(&self.pairs, (account.clone(), ip), now, self.window);
+        let total = bump(&self.accounts, account, now, self.window);
+        if total > self.slow_after {
+            SLOW_DOWN
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// A right password clears that client's failures for the account.
+    pub fn succeeded(&self, account: &str, ip: IpAddr) {
+        self.pairs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(account_key(account), ip));
+    }
+
+    fn shrink(&self, now: Instant) {
+        let window = self.window;
+        self.pairs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, f| f.current(now, window) > 0);
+        self.accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, f| f.current(now, window) > 0);
+    }
+}
+
+/// Adds one failure under `key`; returns the count within the window.
+fn bump<K: std::hash::Hash + Eq>(
+    map: &Mutex<HashMap<K, Failures>>,
+    key: K,
+    now: Instant,
+    window: Duration,
+) -> u32 {
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MAX_TRACKED && !map.contains_key(&key) {
+        map.retain(|_, f| f.current(now, window) > 0);
+        if map.len() >= MAX_TRACKED {
+            return 0;
+        }
+    }
+    let entry = map.entry(key).or_insert(Failures {
+        count: 0,
+        since: now,
+    });
+    if entry.current(now, window) == 0 {
+        *entry = Failures {
+            count: 0,
+            since: now,
+        };
+    }
+    entry.count += 1;
+    entry.count
 }
 
 fn limited(wait: Duration) -> ApiError {
@@ -125,5 +276,55 @@ impl FromRequestParts<AppState> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         Ok(ClientIp(peer.unwrap_or(IpAddr::from([127, 0, 0, 1]))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ATTACKER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 9));
+    const OWNER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+
+    #[test]
+    fn the_guessing_client_is_refused_and_the_owner_is_not() {
+        let t = LoginThrottle::new(5, 20, Duration::from_secs(900));
+        let now = Instant::now();
+        for _ in 0..5 {
+            assert!(t.check_at("kim@example.com", ATTACKER, now).is_ok());
+            t.failed_at("kim@example.com", ATTACKER, now);
+        }
+        let refused = t.check_at("KIM@example.com", ATTACKER, now).unwrap_err();
+        assert_eq!(refused.retry_after_secs, Some(900));
+        assert!(t.check_at("kim@example.com", OWNER, now).is_ok());
+        assert!(t.check_at("lee@example.com", ATTACKER, now).is_ok());
+        // The window passes: the attacker may try again.
+        let later = now + Duration::from_secs(901);
+        assert!(t.check_at("kim@example.com", ATTACKER, later).is_ok());
+    }
+
+    #[test]
+    fn many_clients_slow_wrong_answers_down_only() {
+        let t = LoginThrottle::new(5, 20, Duration::from_secs(900));
+        let now = Instant::now();
+        let mut delays = Vec::new();
+        for i in 0..30u8 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, i));
+            delays.push(t.failed_at("kim@example.com", ip, now));
+        }
+        assert!(delays[..20].iter().all(Duration::is_zero));
+        assert!(delays[20..].iter().all(|d| *d == SLOW_DOWN));
+        // Nobody is refused, the owner included.
+        assert!(t.check_at("kim@example.com", OWNER, now).is_ok());
+    }
+
+    #[test]
+    fn a_right_password_clears_the_clients_failures() {
+        let t = LoginThrottle::new(2, 20, Duration::from_secs(900));
+        let now = Instant::now();
+        t.failed_at("kim@example.com", OWNER, now);
+        t.succeeded("kim@example.com", OWNER);
+        t.failed_at("kim@example.com", OWNER, now);
+        assert!(t.check_at("kim@example.com", OWNER, now).is_ok());
     }
 }

@@ -45,7 +45,8 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     pub request_timeout_secs: u64,
     pub mail: MailConfig,
-    pub rate_limits: RateLimitConfig,
+    /// Rate limits and the login-failure throttle (the api crate's settings, as they are).
+    pub rate_limits: jangteo_api::RateLimitSettings,
     pub files: FilesConfig,
 }
 
@@ -82,17 +83,6 @@ pub enum FilesBackend {
     S3,
 }
 
-/// Attempts allowed per minute.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RateLimitConfig {
-    pub signup_per_ip: u32,
-    pub login_per_ip: u32,
-    pub login_per_account: u32,
-    pub code_per_ip: u32,
-    pub code_per_account: u32,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -114,7 +104,7 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             request_timeout_secs: 30,
             mail: MailConfig::default(),
-            rate_limits: RateLimitConfig::default(),
+            rate_limits: Default::default(),
             files: FilesConfig::default(),
         }
     }
@@ -138,31 +128,6 @@ impl Default for MailConfig {
         Self {
             from: "jangteo <no-reply@jangteo.local>".into(),
             smtp_url: None,
-        }
-    }
-}
-
-impl Default for RateLimitConfig {
-    fn default() -> Self {
-        let d = jangteo_api::RateLimitSettings::default();
-        Self {
-            signup_per_ip: d.signup_per_ip,
-            login_per_ip: d.login_per_ip,
-            login_per_account: d.login_per_account,
-            code_per_ip: d.code_per_ip,
-            code_per_account: d.code_per_account,
-        }
-    }
-}
-
-impl From<&RateLimitConfig> for jangteo_api::RateLimitSettings {
-    fn from(c: &RateLimitConfig) -> Self {
-        Self {
-            signup_per_ip: c.signup_per_ip,
-            login_per_ip: c.login_per_ip,
-            login_per_account: c.login_per_account,
-            code_per_ip: c.code_per_ip,
-            code_per_account: c.code_per_account,
         }
     }
 }

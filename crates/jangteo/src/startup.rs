@@ -145,7 +145,7 @@ impl Application {
             .accounts()
             .bootstrap_admin(&config.admin_email)
             .await?;
-        let limits = Arc::new(RateLimits::new(&(&config.rate_limits).into()));
+        let limits = Arc::new(RateLimits::new(&config.rate_limits));
         let state = AppState {
             services,
             limits,

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use jangteo_core::Role;
+use jangteo_services::ServiceError;
 use jangteo_services::accounts::{SignupInput, TokenPair};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -173,15 +174,26 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    state
-        .limits
-        .check(Action::Login, ip, body.email.as_deref())?;
-    let pair = state
+    state.limits.check(Action::Login, ip, None)?;
+    let account = body.email.as_deref().unwrap_or_default();
+    state.limits.login.check(account, ip)?;
+    match state
         .services
         .accounts()
         .login(body.email.as_deref(), body.password.as_deref())
-        .await?;
-    Ok(Json(pair.into()))
+        .await
+    {
+        Ok(pair) => {
+            state.limits.login.succeeded(account, ip);
+            Ok(Json(pair.into()))
+        }
+        Err(e @ ServiceError::Unauthorized { .. }) => {
+            let delay = state.limits.login.failed(account, ip);
+            tokio::time::sleep(delay).await;
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

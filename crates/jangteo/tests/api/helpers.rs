@@ -64,7 +64,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     // Everything comes from 127.0.0.1 here; rate-limit tests lower these again.
     config.rate_limits.signup_per_ip = 100_000;
     config.rate_limits.login_per_ip = 100_000;
-    config.rate_limits.login_per_account = 100_000;
+    config.rate_limits.login_failures_per_client = 100_000;
+    config.rate_limits.login_slow_after = 100_000;
     config.rate_limits.code_per_ip = 100_000;
     config.rate_limits.code_per_account = 100_000;
     tweak(&mut config);
