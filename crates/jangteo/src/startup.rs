@@ -252,7 +252,8 @@ impl Application {
     }
 }
 
-/// Periodic upkeep: forget idle rate-limit keys and purge long-expired refresh tokens.
+/// Periodic upkeep: forget idle rate-limit keys, flush view counts, sweep image files of
+/// deleted products and orphaned uploads, and purge long-expired refresh tokens.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     let mut rounds: u64 = 0;
@@ -261,6 +262,17 @@ async fn housekeeping(state: AppState) {
         state.limits.shrink();
         if let Err(e) = state.services.views.flush(&state.services).await {
             tracing::warn!(error = %e, "view counts not flushed");
+        }
+        if rounds % 60 == 30 {
+            match state.services.images().sweep().await {
+                Ok(r) if r.of_deleted_products + r.orphan_files > 0 => tracing::info!(
+                    of_deleted_products = r.of_deleted_products,
+                    orphan_files = r.orphan_files,
+                    "image files swept"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "image sweep failed"),
+            }
         }
         if rounds.is_multiple_of(60) {
             let cutoff = state.services.clock.now() - chrono::Duration::days(7);

@@ -172,6 +172,10 @@ impl<'a> Accounts<'a> {
     /// Sends a new code to an unverified account. Silent for unknown or verified addresses
     /// so the endpoint does not reveal which e-mails have accounts.
     pub async fn resend_code(&self, email_raw: Option<&str>) -> ServiceResult<()> {
+        // The answer is the same whether or not the address has an unverified account, a
+        // recent code or a working mail server: none of that is the asker's to learn
+        // (ARCHITECTURE.md, "What responses reveal"). A resend inside the cool-down sends
+        // nothing, and a failed send is logged.
         let email = Email::parse("email", email_raw.unwrap_or_default())?;
         let Some(user) = store::find_user_by_email(self.db(), email.as_str()).await? else {
             return Ok(());
@@ -180,23 +184,17 @@ impl<'a> Accounts<'a> {
             return Ok(());
         }
         let now = self.now();
-        if let Some(existing) = store::find_email_code(self.db(), user.id).await? {
-            let wait =
-                verification::RESEND_COOLDOWN_SECONDS - (now - existing.sent_at).num_seconds();
-            if wait > 0 {
-                return Err(ServiceError::TooManyRequests {
-                    code: "code_resend_too_soon",
-                    detail: format!("a code was sent recently; ask again in {wait} s"),
-                    retry_after_secs: wait as u64,
-                });
-            }
+        if let Some(existing) = store::find_email_code(self.db(), user.id).await?
+            && (now - existing.sent_at).num_seconds() < verification::RESEND_COOLDOWN_SECONDS
+        {
+            return Ok(());
         }
         let code = tokens::new_code();
         store::put_email_code(self.db(), self.code_row(user.id, &code, now)).await?;
-        self.mail_code(&user.email, &code).await.map_err(|e| {
+        if let Err(e) = self.mail_code(&user.email, &code).await {
             tracing::error!(error = %e, user_id = %user.id, "verification mail failed");
-            ServiceError::Unavailable("mail delivery")
-        })
+        }
+        Ok(())
     }
 
     /// Checks a verification code. Wrong guesses are counted atomically and lock the code

@@ -169,6 +169,21 @@ impl FileStore {
         }
     }
 
+    /// Keys and last-modified times of the files under `prefix` (e.g. `products/`).
+    pub fn list(
+        &self,
+        prefix: &str,
+    ) -> BoxStream<'_, anyhow::Result<(String, chrono::DateTime<chrono::Utc>)>> {
+        let prefix = ObjectPath::from(prefix);
+        self.inner
+            .list(Some(&prefix))
+            .map(|meta| {
+                meta.map(|m| (m.location.to_string(), m.last_modified))
+                    .map_err(anyhow::Error::new)
+            })
+            .boxed()
+    }
+
     /// Reads a whole file into memory (small files; tests and tools).
     pub async fn read_all(&self, key: &str) -> anyhow::Result<Option<Bytes>> {
         match self.get(key).await? {

@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use jangteo_core::images::{self as rules, ImageFormat, ImageRejection};
 use jangteo_core::{FieldErrors, ids};
 use jangteo_store::TransactionTrait;
@@ -96,6 +97,35 @@ pub fn format_of_key(key: &str) -> Option<ImageFormat> {
         .then(|| ImageFormat::from_extension(ext))
         .flatten()
 }
+
+/// The product whose image a key of [`image_key`]'s shape names.
+pub fn product_of_key(key: &str) -> Option<Uuid> {
+    format_of_key(key)?;
+    let rest = key.strip_prefix("products/")?;
+    Uuid::try_parse(rest.split_once('/')?.0).ok()
+}
+
+/// Who may download a stored image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// An image of a product on sale: anyone, cacheable by anyone.
+    Public,
+    /// An image of a draft or hidden product, shown to its seller or an admin only.
+    Private,
+}
+
+/// What one sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Images (file and row) of deleted products.
+    pub of_deleted_products: u64,
+    /// Files no image row points at, older than [`ORPHAN_AGE`].
+    pub orphan_files: u64,
+}
+
+/// A file without a row is only swept once it is this old: an upload writes its file before
+/// its row, and must not lose the file in between.
+pub const ORPHAN_AGE: chrono::Duration = chrono::Duration::hours(1);
 
 fn rejected(r: ImageRejection) -> ServiceError {
     FieldErrors::single("image", r.code(), r.to_string()).into()
@@ -232,6 +262,76 @@ impl<'a> ProductImages<'a> {
             );
         }
         Ok(())
+    }
+
+    /// Whether `viewer` may download the file under `key`: it must be an image still
+    /// attached to a product the viewer may see (public, or the viewer's own, or any for an
+    /// admin). Anything else is NotFound, so a URL leaks nothing about drafts.
+    pub async fn audience(&self, viewer: Option<Principal>, key: &str) -> ServiceResult<Audience> {
+        let product_id = product_of_key(key).ok_or(ServiceError::NotFound("file"))?;
+        let detail = self
+            .s
+            .catalog()
+            .product(viewer, product_id)
+            .await
+            .map_err(|e| match e {
+                ServiceError::NotFound(_) => ServiceError::NotFound("file"),
+                other => other,
+            })?;
+        if !detail.images.iter().any(|i| i.key == key) {
+            return Err(ServiceError::NotFound("file"));
+        }
+        Ok(if detail.status.is_public() {
+            Audience::Public
+        } else {
+            Audience::Private
+        })
+    }
+
+    /// Removes what no image row should keep: the images of deleted products (file first,
+    /// then row, so a crash leaves a row to retry with) and files that no row points at
+    /// (a crash between an upload's file and its row). Run periodically by the server.
+    pub async fn sweep(&self) -> ServiceResult<SweepReport> {
+        let mut report = SweepReport::default();
+        loop {
+            let rows = store::images_of_deleted_products(&self.s.db, 500).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                self.s
+                    .files
+                    .delete(&row.object_key)
+                    .await
+                    .map_err(file_store_down)?;
+                store::delete_image_row(&self.s.db, row.id).await?;
+                report.of_deleted_products += 1;
+            }
+        }
+        let cutoff = self.s.clock.now() - ORPHAN_AGE;
+        let mut listing = self.s.files.list("products");
+        let mut batch = Vec::new();
+        loop {
+            let next = listing.next().await.transpose().map_err(file_store_down)?;
+            let done = next.is_none();
+            if let Some((key, modified)) = next {
+                if modified < cutoff && format_of_key(&key).is_some() {
+                    batch.push(key);
+                }
+                if batch.len() < 500 {
+                    continue;
+                }
+            }
+            let known = store::existing_keys(&self.s.db, &batch).await?;
+            for key in batch.drain(..).filter(|k| !known.contains(k)) {
+                self.s.files.delete(&key).await.map_err(file_store_down)?;
+                report.orphan_files += 1;
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(report)
     }
 
     /// Puts the product's images in the given order (every image exactly once).

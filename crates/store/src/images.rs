@@ -101,3 +101,49 @@ pub async fn set_position(
         .await?;
     crate::touched(res.rows_affected)
 }
+
+/// Up to `limit` images of soft-deleted products: their files are swept, then the rows.
+pub async fn images_of_deleted_products(
+    c: &impl ConnectionTrait,
+    limit: u64,
+) -> StoreResult<Vec<product_images::Model>> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let deleted = products::Entity::find()
+        .select_only()
+        .column(products::Column::Id)
+        .filter(products::Column::DeletedAt.is_not_null())
+        .into_query();
+    Ok(product_images::Entity::find()
+        .filter(product_images::Column::ProductId.in_subquery(deleted))
+        .order_by_asc(product_images::Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?)
+}
+
+pub async fn delete_image_row(c: &impl ConnectionTrait, image_id: Uuid) -> StoreResult<()> {
+    product_images::Entity::delete_by_id(image_id)
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Which of `keys` some image row points at.
+pub async fn existing_keys(
+    c: &impl ConnectionTrait,
+    keys: &[String],
+) -> StoreResult<std::collections::HashSet<String>> {
+    use sea_orm::QuerySelect;
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(product_images::Entity::find()
+        .select_only()
+        .column(product_images::Column::ObjectKey)
+        .filter(product_images::Column::ObjectKey.is_in(keys.to_vec()))
+        .into_tuple::<String>()
+        .all(c)
+        .await?
+        .into_iter()
+        .collect())
+}

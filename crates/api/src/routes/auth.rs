@@ -103,8 +103,8 @@ pub struct AcceptedResponse {
 
 #[utoipa::path(post, path = "/api/v1/auth/verify/resend", tag = "auth", request_body = ResendRequest,
     responses(
-        (status = 202, description = "A new code is mailed if the account exists and is unverified", body = AcceptedResponse),
-        (status = 429, description = "Asked too soon or too often", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "A new code is mailed if the address has an unverified account and no code was sent in the last minute. The answer is the same in every case, so it reveals nothing about the address", body = AcceptedResponse),
+        (status = 429, description = "Too many requests from this client (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn resend_code(
     State(state): State<AppState>,

@@ -6,8 +6,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use jangteo_services::images::format_of_key;
+use jangteo_services::images::{Audience, format_of_key};
 
+use crate::auth::MaybeUser;
 use crate::{ApiError, AppState, Problem};
 
 /// The file route is a plain axum route (a wildcard path); its description is added to the
@@ -43,18 +44,27 @@ fn matches(if_none_match: &str, etag: &str) -> bool {
 #[utoipa::path(get, path = "/files/{key}", tag = "files",
     params(("key" = String, Path, description = "The file's key, as in an image's `url`: `products/<product>/<image>.<ext>`")),
     responses(
-        (status = 200, description = "The file, with its image type, an ETag and `Cache-Control: public, max-age=31536000, immutable`", content_type = "image/*"),
+        (status = 200, description = "The file, with its image type and an ETag. Images of products on sale are public (`Cache-Control: public, max-age=31536000, immutable`); those of drafts and hidden products only for their seller and admins (`private, no-store`)", content_type = "image/*"),
         (status = 304, description = "`If-None-Match` matched the ETag"),
-        (status = 404, description = "No such file", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bearer token was sent but is invalid or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such file, or not visible to the caller (an image of a draft, hidden or deleted product, or a deleted image)", body = Problem, content_type = "application/problem+json"),
     ))]
 async fn serve(
     State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // The raw path: keys are plain ASCII, so anything percent-encoded is not one of ours.
     let key = uri.path().strip_prefix("/files/").ok_or_else(missing)?;
     let format = format_of_key(key).ok_or_else(missing)?;
+    // Only images still attached to a product the caller may see: a draft's or a deleted
+    // image's URL answers like a missing file.
+    let audience = match state.services.images().audience(viewer, key).await {
+        Ok(a) => a,
+        Err(jangteo_services::ServiceError::NotFound(_)) => return Err(missing()),
+        Err(e) => return Err(e.into()),
+    };
     let file = match state.services.files.get(key).await {
         Ok(Some(file)) => file,
         Ok(None) => return Err(missing()),
@@ -86,7 +96,11 @@ async fn serve(
     );
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
+        HeaderValue::from_static(match audience {
+            Audience::Public => "public, max-age=31536000, immutable",
+            // A draft's image, shown to its seller: no shared cache may keep it.
+            Audience::Private => "private, no-store",
+        }),
     );
     // Uploads were checked to be images; these make sure a browser never treats one as
     // anything else (no sniffing, no scripts even if opened directly).

@@ -514,3 +514,123 @@ async fn s3_adapter_stores_serves_and_deletes_images() {
     assert_eq!(direct.read_all(key_of(url)).await.unwrap(), None);
     assert_eq!(app.get(url).await.status(), StatusCode::NOT_FOUND);
 }
+
+/// Images of drafts, hidden and deleted products used to stay downloadable by URL, and the
+/// files of deleted products were never removed.
+#[tokio::test]
+async fn only_visible_images_are_served_and_deleted_ones_are_swept() {
+    let app = spawn_app().await;
+    let seller = app.seller("vis.seller@example.com").await;
+    let other = app.seller("vis.other@example.com").await;
+    let admin = app.admin().await;
+    let product = app.product(&seller, on_sale("보이는 상품", "vis-1")).await;
+    let id = product["id"].as_str().unwrap().to_owned();
+    let res = app
+        .upload(
+            &format!("/api/v1/products/{id}/images"),
+            Some(&seller.access),
+            Some("image/png"),
+            PNG_1X1,
+        )
+        .await;
+    let url = res.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fetch = |token: Option<&str>| {
+        let mut req = app.http.get(app.url(&url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    assert_eq!(fetch(None).await.unwrap().status(), StatusCode::OK);
+
+    // Hidden: the public and other sellers get 404; its seller and admins still see it, and
+    // no shared cache may keep it.
+    app.patch_auth(
+        &format!("/api/v1/products/{id}"),
+        &seller.access,
+        json!({"status": "HIDDEN"}),
+    )
+    .await;
+    for token in [None, Some(other.access.as_str())] {
+        assert_problem(
+            fetch(token).await.unwrap(),
+            StatusCode::NOT_FOUND,
+            "file_not_found",
+        )
+        .await;
+    }
+    for token in [&seller.access, &admin.access] {
+        let res = fetch(Some(token)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["cache-control"], "private, no-store");
+    }
+
+    // A draft with an image, then deleted: 404 for everyone, and the sweep removes the
+    // files and rows (not those of the live product).
+    let draft = app
+        .product(
+            &seller,
+            json!({"name": "초안", "price": 1000, "variants": [{"sku": "vis-2", "name": "a"}]}),
+        )
+        .await;
+    let draft_id = draft["id"].as_str().unwrap().to_owned();
+    let res = app
+        .upload(
+            &format!("/api/v1/products/{draft_id}/images"),
+            Some(&seller.access),
+            Some("image/gif"),
+            GIF_1X1,
+        )
+        .await;
+    let draft_url = res.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_problem(
+        app.get(&draft_url).await,
+        StatusCode::NOT_FOUND,
+        "file_not_found",
+    )
+    .await;
+    let res = app
+        .delete_auth(&format!("/api/v1/products/{draft_id}"), &seller.access)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app
+        .http
+        .get(app.url(&draft_url))
+        .bearer_auth(&seller.access)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::NOT_FOUND, "file_not_found").await;
+    assert_eq!(files_under(&app.files_dir).len(), 2);
+
+    // An orphan: a file that no row points at (a crash between file and row).
+    let orphan = format!(
+        "products/{}/{}.png",
+        id.replace('-', ""),
+        uuid::Uuid::now_v7().simple()
+    );
+    app.services
+        .files
+        .put(&orphan, bytes::Bytes::from_static(PNG_1X1))
+        .await
+        .unwrap();
+    // A fresh orphan may be an upload in progress: kept.
+    let report = app.services.images().sweep().await.unwrap();
+    assert_eq!((report.of_deleted_products, report.orphan_files), (1, 0));
+    assert_eq!(image_rows(&app).await, 1);
+    assert_eq!(files_under(&app.files_dir).len(), 2);
+    // An hour later it is swept too; the live product's image stays.
+    app.clock.advance(chrono::Duration::hours(2));
+    let report = app.services.images().sweep().await.unwrap();
+    assert_eq!((report.of_deleted_products, report.orphan_files), (0, 1));
+    assert_eq!(files_under(&app.files_dir), [key_of(&url).to_owned()]);
+    let admin = app.admin().await;
+    let res = fetch(Some(&admin.access)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
