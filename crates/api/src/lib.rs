@@ -12,6 +12,7 @@ mod pagination;
 mod params;
 pub mod rate_limit;
 mod routes;
+mod schema;
 mod upload;
 
 use std::sync::Arc;

@@ -134,13 +134,15 @@ pub fn currency(raw: Option<&str>) -> Result<Currency, FieldErrors> {
     }
 }
 
-/// SKUs: 1–64 characters of letters, digits, `-`, `_` and `.`; stored upper-case so that
-/// `abc-1` and `ABC-1` cannot both exist.
+/// SKUs: 1–64 characters of ASCII letters, digits, `-`, `_` and `.` (not trimmed: an
+/// identifier is taken as sent); stored upper-case so that `abc-1` and `ABC-1` cannot both
+/// exist.
 pub fn sku(field: &str, raw: Option<&str>) -> Result<String, FieldErrors> {
     let Some(raw) = raw else {
         return Err(FieldErrors::single(field, "required", "sku is required"));
     };
-    let v = raw.trim().to_uppercase();
+    // ASCII before upper-casing: "ﬀ" would otherwise become "FF".
+    let v = raw.to_ascii_uppercase();
     if v.is_empty()
         || v.len() > 64
         || !v
@@ -159,11 +161,8 @@ pub fn sku(field: &str, raw: Option<&str>) -> Result<String, FieldErrors> {
 /// A variant's price delta may be negative, but the variant's price (`base_price + delta`)
 /// must stay within `0..=MAX_PRICE`. Checked without `abs()`, which wraps for `i64::MIN`.
 pub fn price_delta(field: &str, base_price: i64, delta: Option<i64>) -> Result<i64, FieldErrors> {
-    let d = delta.unwrap_or(0);
-    let price = base_price.checked_add(d);
-    if !(-MAX_PRICE..=MAX_PRICE).contains(&d)
-        || !price.is_some_and(|p| (0..=MAX_PRICE).contains(&p))
-    {
+    let d = delta_in_range(field, delta)?;
+    if !variant_price_in_range(base_price, d) {
         return Err(FieldErrors::single(
             field,
             "out_of_range",
@@ -171,6 +170,26 @@ pub fn price_delta(field: &str, base_price: i64, delta: Option<i64>) -> Result<i
         ));
     }
     Ok(d)
+}
+
+/// A delta on its own: within `±MAX_PRICE` (default 0).
+pub fn delta_in_range(field: &str, delta: Option<i64>) -> Result<i64, FieldErrors> {
+    let d = delta.unwrap_or(0);
+    if !(-MAX_PRICE..=MAX_PRICE).contains(&d) {
+        return Err(FieldErrors::single(
+            field,
+            "out_of_range",
+            format!("{field} must be between -{MAX_PRICE} and {MAX_PRICE}"),
+        ));
+    }
+    Ok(d)
+}
+
+/// Whether a variant priced `base_price + delta` stays within `0..=MAX_PRICE`.
+pub fn variant_price_in_range(base_price: i64, delta: i64) -> bool {
+    base_price
+        .checked_add(delta)
+        .is_some_and(|p| (0..=MAX_PRICE).contains(&p))
 }
 
 /// The price of a variant; both parts are validated, so the sum cannot overflow, but a
@@ -253,8 +272,9 @@ pub fn initial_stock(field: &str, value: Option<i64>) -> Result<i64, FieldErrors
 
 /// URL slugs for categories: lowercase letters, digits, Hangul and `-`.
 pub fn slug(field: &str, raw: &str) -> Result<String, FieldErrors> {
-    let v = raw.trim().to_lowercase();
+    let v = raw.to_lowercase();
     let ok = !v.is_empty()
+        && raw.chars().count() <= 80
         && v.chars().count() <= 80
         && v.chars().all(|c| c.is_alphanumeric() || c == '-')
         && !v.starts_with('-')
@@ -354,7 +374,12 @@ mod tests {
 
     #[test]
     fn skus_and_slugs() {
-        assert_eq!(sku("sku", Some(" tee-red-l ")).unwrap(), "TEE-RED-L");
+        assert_eq!(sku("sku", Some("tee-red-l")).unwrap(), "TEE-RED-L");
+        assert!(
+            sku("sku", Some(" tee-red-l ")).is_err(),
+            "identifiers are not trimmed"
+        );
+        assert!(sku("sku", Some("\u{FB00}")).is_err());
         assert!(sku("sku", Some("a b")).is_err());
         assert!(sku("sku", Some("")).is_err());
         assert_eq!(slugify("Books & Comics"), "books-comics");

@@ -18,8 +18,15 @@ impl Email {
     /// label may not mix ASCII letters with other letters (`exаmple.com`), the usual shape
     /// of a spoofed domain.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldErrors> {
-        let value = crate::validation::nfc(raw.trim()).to_lowercase();
         let invalid = |msg: &str| Err(FieldErrors::single(field, "invalid_format", msg));
+        // Limits and characters are checked on the address as sent (see bounded_text).
+        if raw.chars().count() > 254 {
+            return invalid("e-mail address must be at most 254 characters");
+        }
+        if raw.chars().any(crate::validation::is_invisible) {
+            return invalid("e-mail address has invisible characters");
+        }
+        let value = crate::validation::nfc(raw.trim()).to_lowercase();
         if value.is_empty() {
             return Err(FieldErrors::single(
                 field,

@@ -116,14 +116,30 @@ pub fn nfc(raw: &str) -> String {
     raw.nfc().collect()
 }
 
-/// A trimmed, NFC-normalised text field whose length in characters must lie within bounds
-/// and that holds no invisible characters (see [`is_invisible`]).
+/// A text field: at most `max_chars` characters as sent, no invisible characters (see
+/// [`is_invisible`]) anywhere, then NFC-normalised and trimmed, and at least `min_chars`
+/// characters after that. The limits apply to the text as sent so that they mean what
+/// the OpenAPI document's `maxLength` says.
 pub fn bounded_text(
     field: &str,
     raw: &str,
     min_chars: usize,
     max_chars: usize,
 ) -> Result<String, FieldErrors> {
+    if raw.chars().count() > max_chars {
+        return Err(FieldErrors::single(
+            field,
+            "too_long",
+            format!("{field} must be at most {max_chars} characters"),
+        ));
+    }
+    if raw.chars().any(is_invisible) {
+        return Err(FieldErrors::single(
+            field,
+            "invalid_characters",
+            format!("{field} must not contain control or invisible formatting characters"),
+        ));
+    }
     let normalized = nfc(raw);
     let value = normalized.trim();
     let len = value.chars().count();
@@ -146,13 +162,6 @@ pub fn bounded_text(
             field,
             "too_long",
             format!("{field} must be at most {max_chars} characters"),
-        ));
-    }
-    if value.chars().any(is_invisible) {
-        return Err(FieldErrors::single(
-            field,
-            "invalid_characters",
-            format!("{field} must not contain control or invisible formatting characters"),
         ));
     }
     Ok(value.to_owned())

@@ -206,7 +206,7 @@ impl<'a> Accounts<'a> {
     ) -> ServiceResult<()> {
         let mut errors = FieldErrors::new();
         let email = errors.take(Email::parse("email", email_raw.unwrap_or_default()));
-        let code = code.unwrap_or_default().trim();
+        let code = code.unwrap_or_default();
         if !verification::is_well_formed(code) {
             errors.add("code", "invalid_format", "code must be six digits");
         }

@@ -200,6 +200,13 @@ fn decode_cursor(raw: &str) -> Result<ListCursor, FieldErrors> {
     })
 }
 
+fn variant_price_conflict() -> ServiceError {
+    ServiceError::conflict(
+        "variant_price_out_of_range",
+        "a variant's price (product price + price_delta) would leave the range 0 to the maximum price",
+    )
+}
+
 fn rating_average(p: &products::Model) -> f64 {
     f64::from(p.rating_avg_x100) / 100.0
 }
@@ -236,9 +243,16 @@ impl<'a> Catalog<'a> {
     ) -> ServiceResult<CategoryRef> {
         let mut errors = FieldErrors::new();
         let name = errors.take(validation::required_text("name", name, 1, 60));
+        let id = ids::new_id();
         let slug = match (slug, &name) {
             (Some(s), _) => errors.take(rules::slug("slug", s)),
-            (None, Some(n)) => errors.take(rules::slug("slug", &rules::slugify(n))),
+            // A name of only punctuation has no slug of its own: one from the id, then.
+            (None, Some(n)) => match rules::slugify(n) {
+                derived if derived.is_empty() => {
+                    Some(format!("c-{}", &id.simple().to_string()[..12]))
+                }
+                derived => errors.take(rules::slug("slug", &derived)),
+            },
             (None, None) => None,
         };
         let position = errors.take(rules::position("position", position));
@@ -248,27 +262,19 @@ impl<'a> Catalog<'a> {
         };
         let parent = match parent_id {
             None => None,
-            Some(pid) => Some(store::find_category(&self.s.db, pid).await.map_err(
-                |e| match e {
-                    StoreError::NotFound => ServiceError::Validation(FieldErrors::single(
-                        "parent_id",
-                        "unknown",
-                        "no category has this id",
-                    )),
-                    other => other.into(),
-                },
-            )?),
+            Some(pid) => Some(
+                store::find_category(&self.s.db, pid)
+                    .await
+                    .not_found_as("parent category")?,
+            ),
         };
         let depth = parent.as_ref().map_or(0, |p| p.depth + 1);
         if depth >= MAX_CATEGORY_DEPTH {
-            return Err(FieldErrors::single(
-                "parent_id",
-                "too_deep",
-                "categories nest at most 5 levels",
-            )
-            .into());
+            return Err(ServiceError::conflict(
+                "category_too_deep",
+                "categories nest at most 5 levels; this parent is already at the deepest",
+            ));
         }
-        let id = ids::new_id();
         let path = format!(
             "{}{}/",
             parent.as_ref().map_or("/", |p| p.path.as_str()),
@@ -378,23 +384,27 @@ impl<'a> Catalog<'a> {
         let mut variant_rows = Vec::new();
         if variant_inputs.len() <= rules::MAX_VARIANTS {
             for (i, v) in variant_inputs.iter().enumerate() {
-                if let Some(row) =
-                    errors.take(parse_variant(i, v, price.unwrap_or(0), product_id, now))
-                {
+                if let Some(row) = errors.take(parse_variant(
+                    i,
+                    v,
+                    Some(price.unwrap_or(0)),
+                    product_id,
+                    now,
+                )) {
                     variant_rows.push(row);
                 }
             }
         }
         let mut skus: Vec<&str> = variant_rows.iter().map(|v| v.sku.as_str()).collect();
         skus.sort_unstable();
-        if skus.windows(2).any(|w| w[0] == w[1]) {
-            errors.add(
-                "variants",
-                "duplicate_sku",
-                "two variants have the same sku",
-            );
-        }
         errors.finish(())?;
+        if skus.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ServiceError::conflict(
+                "sku_taken",
+                "two variants of the request have the same sku",
+            ));
+        }
+        self.require_categories(&category_ids).await?;
         let (Some(name), Some(description), Some(price), Some(currency), Some(status)) =
             (name, description, price, currency, status)
         else {
@@ -438,7 +448,7 @@ impl<'a> Catalog<'a> {
         let mut unique = ids.to_vec();
         unique.sort_unstable();
         unique.dedup();
-        if unique.len() > rules::MAX_CATEGORIES_PER_PRODUCT {
+        if ids.len() > rules::MAX_CATEGORIES_PER_PRODUCT {
             errors.add(
                 "category_ids",
                 "too_many",
@@ -449,15 +459,17 @@ impl<'a> Catalog<'a> {
             );
             return Ok(Vec::new());
         }
-        let found = store::find_categories(&self.s.db, &unique).await?;
-        if found.len() != unique.len() {
-            errors.add(
-                "category_ids",
-                "unknown",
-                "category_ids names a category that does not exist",
-            );
-        }
         Ok(unique)
+    }
+
+    /// NotFound unless every one of `ids` is a category (after the body passed validation:
+    /// a reference to something missing is 404, not a malformed body).
+    async fn require_categories(&self, ids: &[Uuid]) -> ServiceResult<()> {
+        let found = store::find_categories(&self.s.db, ids).await?;
+        if found.len() != ids.len() {
+            return Err(ServiceError::NotFound("category"));
+        }
+        Ok(())
     }
 
     /// The product as the viewer may see it: public products to everyone, drafts and hidden
@@ -555,6 +567,7 @@ impl<'a> Catalog<'a> {
         let current = self.owned(who, id).await?;
         let mut errors = FieldErrors::new();
         let mut next = current.clone();
+        let (mut illegal_transition, mut price_conflict) = (false, false);
         if let Some(n) = input.name {
             next.name = errors
                 .take(rules::product_name(Some(n)))
@@ -580,13 +593,9 @@ impl<'a> Catalog<'a> {
             let vars = store::list_variants(&self.s.db, id).await?;
             if vars
                 .iter()
-                .any(|v| rules::price_delta("price", next.price, Some(v.price_delta)).is_err())
+                .any(|v| !rules::variant_price_in_range(next.price, v.price_delta))
             {
-                errors.add(
-                    "price",
-                    "out_of_range",
-                    "a variant's price would leave the range 0 to the maximum price",
-                );
+                price_conflict = true;
             }
         }
         if input.currency.is_some() {
@@ -606,11 +615,7 @@ impl<'a> Catalog<'a> {
                     "unknown_value",
                     "status must be DRAFT, ON_SALE, SOLD_OUT or HIDDEN",
                 ),
-                Some(new) if !status_of(&current)?.can_become(new) => errors.add(
-                    "status",
-                    "illegal_transition",
-                    "a product that was offered cannot go back to DRAFT",
-                ),
+                Some(new) if !status_of(&current)?.can_become(new) => illegal_transition = true,
                 Some(new) => next.status = new.as_str().to_owned(),
             }
         }
@@ -619,6 +624,19 @@ impl<'a> Catalog<'a> {
             None => None,
         };
         errors.finish(())?;
+        // The body is well formed; what follows depends on the product as it is now.
+        if illegal_transition {
+            return Err(ServiceError::conflict(
+                "illegal_status_transition",
+                "a product that was offered cannot go back to DRAFT",
+            ));
+        }
+        if price_conflict {
+            return Err(variant_price_conflict());
+        }
+        if let Some(ids) = &category_ids {
+            self.require_categories(ids).await?;
+        }
         next.updated_at = self.now();
         let txn = self.s.db.begin().await?;
         store::update_product(&txn, next)
@@ -648,15 +666,16 @@ impl<'a> Catalog<'a> {
         input: VariantInput<'_>,
     ) -> ServiceResult<ProductDetail> {
         let p = self.owned(who, product_id).await?;
-        if store::count_variants(&self.s.db, product_id).await? >= rules::MAX_VARIANTS as u64 {
-            return Err(FieldErrors::single(
-                "variants",
-                "too_many",
-                "this product already has the maximum number of variants",
-            )
-            .into());
+        let row = parse_variant(0, &input, None, product_id, self.now()).map_err(unprefix)?;
+        if !rules::variant_price_in_range(p.price, row.price_delta) {
+            return Err(variant_price_conflict());
         }
-        let row = parse_variant(0, &input, p.price, product_id, self.now()).map_err(unprefix)?;
+        if store::count_variants(&self.s.db, product_id).await? >= rules::MAX_VARIANTS as u64 {
+            return Err(ServiceError::conflict(
+                "too_many_variants",
+                "this product already has the maximum number of variants",
+            ));
+        }
         store::insert_variant(&self.s.db, row)
             .await
             .map_err(sku_taken)?;
@@ -688,12 +707,14 @@ impl<'a> Catalog<'a> {
             Some(o) => errors.take(options_json("options", o)).unwrap_or_default(),
             None => v.options.clone(),
         };
-        let delta = errors.take(rules::price_delta(
+        let delta = errors.take(rules::delta_in_range(
             "price_delta",
-            p.price,
             price_delta.or(Some(v.price_delta)),
         ));
         errors.finish(())?;
+        if delta.is_some_and(|d| !rules::variant_price_in_range(p.price, d)) {
+            return Err(variant_price_conflict());
+        }
         store::update_variant_details(
             &self.s.db,
             variant_id,
@@ -951,10 +972,12 @@ fn options_json(
         .map_err(|_| FieldErrors::single(field, "invalid", "options are not serialisable"))
 }
 
+/// A variant of a request. With `base_price` (a new product) the variant's price is checked
+/// as a field of the same body; without it the caller checks it against the stored product.
 fn parse_variant(
     index: usize,
     v: &VariantInput<'_>,
-    base_price: i64,
+    base_price: Option<i64>,
     product_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<variants::Model, FieldErrors> {
@@ -966,11 +989,10 @@ fn parse_variant(
         Some(o) => errors.take(options_json(&f("options"), o)),
         None => Some("{}".to_owned()),
     };
-    let delta = errors.take(rules::price_delta(
-        &f("price_delta"),
-        base_price,
-        v.price_delta,
-    ));
+    let delta = errors.take(match base_price {
+        Some(base) => rules::price_delta(&f("price_delta"), base, v.price_delta),
+        None => rules::delta_in_range(&f("price_delta"), v.price_delta),
+    });
     let stock = errors.take(rules::initial_stock(&f("stock"), v.stock));
     let (Some(sku), Some(name), Some(options), Some(price_delta), Some(stock)) =
         errors.finish((sku, name, options, delta, stock))?

@@ -352,12 +352,10 @@ impl<'a> ProductImages<'a> {
         let mut have: Vec<Uuid> = current.iter().map(|i| i.id).collect();
         have.sort_unstable();
         if wanted != have {
-            return Err(FieldErrors::single(
-                "image_ids",
-                "not_a_permutation",
-                "image_ids must list each of the product's images exactly once",
-            )
-            .into());
+            return Err(ServiceError::conflict(
+                "image_set_mismatch",
+                "image_ids must list each of the product's current images exactly once",
+            ));
         }
         for (position, id) in order.iter().enumerate() {
             store::set_position(&txn, *id, i32::try_from(position).unwrap_or(i32::MAX)).await?;

@@ -17,10 +17,11 @@ use crate::{ApiError, AppState, Problem};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
-    #[schema(example = "kim@example.com")]
+    #[schema(schema_with = crate::schema::email, required = true)]
     email: Option<String>,
-    /// At least 10 characters.
+    #[schema(schema_with = crate::schema::new_password, required = true)]
     password: Option<String>,
+    #[schema(schema_with = crate::schema::display_name)]
     display_name: Option<String>,
 }
 
@@ -55,9 +56,9 @@ pub async fn signup(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
+    #[schema(schema_with = crate::schema::email, required = true)]
     email: Option<String>,
-    /// The six-digit code from the mail.
-    #[schema(example = "123456")]
+    #[schema(schema_with = crate::schema::code, required = true)]
     code: Option<String>,
 }
 
@@ -93,6 +94,7 @@ pub async fn verify(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResendRequest {
+    #[schema(schema_with = crate::schema::email, required = true)]
     email: Option<String>,
 }
 
@@ -128,7 +130,9 @@ pub async fn resend_code(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(schema_with = crate::schema::email, required = true)]
     email: Option<String>,
+    #[schema(schema_with = crate::schema::password, required = true)]
     password: Option<String>,
 }
 
@@ -199,6 +203,7 @@ pub async fn login(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[schema(schema_with = crate::schema::refresh_token, required = true)]
     refresh_token: Option<String>,
 }
 

@@ -66,11 +66,13 @@ pub async fn tree(State(state): State<AppState>) -> Result<Json<CategoryTree>, A
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCategoryRequest {
-    #[schema(example = "국내도서")]
+    #[schema(schema_with = crate::schema::category_name, required = true)]
     name: Option<String>,
-    /// Derived from the name when absent.
+    #[schema(schema_with = crate::schema::slug_nullable)]
     slug: Option<String>,
+    /// The parent category (404 for an unknown one); top level when absent.
     parent_id: Option<Uuid>,
+    #[schema(schema_with = crate::schema::position_nullable)]
     position: Option<i32>,
 }
 
@@ -103,6 +105,7 @@ pub async fn create(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameCategoryRequest {
+    #[schema(schema_with = crate::schema::category_name, required = true)]
     name: Option<String>,
 }
 

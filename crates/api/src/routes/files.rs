@@ -41,7 +41,7 @@ fn matches(if_none_match: &str, etag: &str) -> bool {
         .any(|t| t == "*" || t == etag.trim_start_matches("W/"))
 }
 
-#[utoipa::path(get, path = "/files/{key}", tag = "files",
+#[utoipa::path(get, path = "/files/{key}", tag = "files", security((), ("bearer" = [])),
     params(("key" = String, Path, description = "The file's key, as in an image's `url`: `products/<product>/<image>.<ext>`")),
     responses(
         (status = 200, description = "The file, with its image type and an ETag. Images of products on sale are public (`Cache-Control: public, max-age=31536000, immutable`); those of drafts and hidden products only for their seller and admins (`private, no-store`)", content_type = "image/*"),

@@ -91,7 +91,7 @@ pub async fn upload(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/products/{id}/images", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/products/{id}/images", tag = "catalog", security((), ("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = ImageList), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -120,7 +120,9 @@ pub async fn delete(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageOrder {
-    /// Every image of the product exactly once; the first becomes the cover.
+    /// Every image of the product exactly once; the first becomes the cover (409
+    /// `image_set_mismatch` when the list is not exactly the product's images).
+    #[schema(max_items = 20)]
     image_ids: Vec<Uuid>,
 }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::json::{Json, double_option};
 use crate::params::IdPath;
+use crate::schema::Patch;
 use crate::{ApiError, AppState, Problem};
 
 #[derive(Serialize, ToSchema)]
@@ -68,11 +69,11 @@ pub async fn get_me(
 pub struct PatchMeRequest {
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::display_name)]
     display_name: Option<Option<String>>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::phone_nullable)]
     phone: Option<Option<String>>,
 }
 
@@ -139,19 +140,24 @@ pub struct AddressList {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressRequest {
-    #[schema(example = "집")]
+    #[schema(schema_with = crate::schema::address_label)]
     label: Option<String>,
-    #[schema(example = "김철수")]
+    #[schema(schema_with = crate::schema::recipient, required = true)]
     recipient: Option<String>,
-    #[schema(example = "010-1234-5678")]
+    #[schema(schema_with = crate::schema::phone, required = true)]
     phone: Option<String>,
-    #[schema(example = "06236")]
+    #[schema(schema_with = crate::schema::postal_code, required = true)]
     postal_code: Option<String>,
-    #[schema(example = "서울특별시 강남구 테헤란로 152")]
+    #[schema(schema_with = crate::schema::address_line, required = true)]
     line1: Option<String>,
+    #[schema(schema_with = crate::schema::address_line2)]
     line2: Option<String>,
+    /// Make this the default address (the first address always is).
     is_default: Option<bool>,
 }
+
+/// Changes of an address: any fields of [`AddressRequest`].
+pub type AddressChanges = Patch<AddressRequest>;
 
 impl AddressRequest {
     fn input(&self) -> AddressInput<'_> {
@@ -211,13 +217,13 @@ pub async fn get_address(
 }
 
 #[utoipa::path(patch, path = "/api/v1/me/addresses/{id}", tag = "me", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = AddressRequest,
+    params(("id" = Uuid, Path)), request_body = AddressChanges,
     responses((status = 200, body = AddressResponse), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_address(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
     IdPath(id): IdPath,
-    Json(body): Json<AddressRequest>,
+    Json(Patch(body)): Json<AddressChanges>,
 ) -> Result<Json<AddressResponse>, ApiError> {
     let patch = AddressPatch {
         fields: body.input(),

@@ -178,16 +178,15 @@ pub struct ProductPage {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantRequest {
-    #[schema(example = "TEE-RED-L")]
+    #[schema(schema_with = crate::schema::sku, required = true)]
     sku: Option<String>,
-    #[schema(example = "빨강 / L")]
+    #[schema(schema_with = crate::schema::variant_name, required = true)]
     name: Option<String>,
-    /// Up to 10 string options, e.g. {"size": "L", "color": "red"}.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::options_nullable)]
     options: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Added to the product price (may be negative); default 0.
+    #[schema(schema_with = crate::schema::price_delta_nullable)]
     price_delta: Option<i64>,
-    /// Initial stock; default 0.
+    #[schema(schema_with = crate::schema::initial_stock_nullable)]
     stock: Option<i64>,
 }
 
@@ -203,24 +202,30 @@ impl VariantRequest {
     }
 }
 
+/// A new product.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductRequest {
-    #[schema(example = "한정판 도서")]
+    #[schema(schema_with = crate::schema::product_name, required = true)]
     name: Option<String>,
+    #[schema(schema_with = crate::schema::description_nullable)]
     description: Option<String>,
     /// Brand or author.
+    #[schema(schema_with = crate::schema::label_nullable)]
     brand: Option<String>,
+    #[schema(schema_with = crate::schema::label_nullable)]
     publisher: Option<String>,
-    /// Minor units, ≥ 0.
-    #[schema(example = 15000)]
+    #[schema(schema_with = crate::schema::price, required = true)]
     price: Option<i64>,
-    /// ISO 4217, default KRW; fixed after creation.
+    /// Fixed after creation.
+    #[schema(schema_with = crate::schema::currency_nullable)]
     currency: Option<String>,
-    /// DRAFT (default), ON_SALE, SOLD_OUT or HIDDEN.
+    #[schema(schema_with = crate::schema::status_nullable)]
     status: Option<String>,
+    #[schema(schema_with = crate::schema::category_ids_nullable)]
     category_ids: Option<Vec<Uuid>>,
-    /// At least one (creation only; later through /variants).
+    /// Later changes go through `/variants`.
+    #[schema(schema_with = crate::schema::variants, required = true)]
     variants: Option<Vec<VariantRequest>>,
 }
 
@@ -243,24 +248,54 @@ impl ProductRequest {
     }
 }
 
-/// Lists bounded before anything is parsed: a body with 10,000 variants is refused cheaply.
-fn check_list_sizes(body: &ProductRequest) -> Result<(), ApiError> {
-    let too_many = |field: &str, max: usize| {
-        ApiError::validation(vec![jangteo_core::FieldError {
-            field: field.into(),
-            code: "too_many".into(),
-            message: format!("{field} has at most {max} entries"),
-        }])
-    };
-    if body
-        .variants
-        .as_ref()
-        .is_some_and(|v| v.len() > jangteo_core::catalog::MAX_VARIANTS)
-    {
-        return Err(too_many("variants", jangteo_core::catalog::MAX_VARIANTS));
+/// Changes of a product: any of these fields (`null` or absent leaves a field as it is;
+/// an empty brand or publisher removes it). Variants change through `/variants`; the
+/// currency never changes.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductChanges {
+    #[schema(schema_with = crate::schema::product_name_nullable)]
+    name: Option<String>,
+    #[schema(schema_with = crate::schema::description_nullable)]
+    description: Option<String>,
+    #[schema(schema_with = crate::schema::label_nullable)]
+    brand: Option<String>,
+    #[schema(schema_with = crate::schema::label_nullable)]
+    publisher: Option<String>,
+    /// Every variant's price must stay within range (409 otherwise).
+    #[schema(schema_with = crate::schema::price_nullable)]
+    price: Option<i64>,
+    #[schema(schema_with = crate::schema::status_nullable)]
+    status: Option<String>,
+    #[schema(schema_with = crate::schema::category_ids_nullable)]
+    category_ids: Option<Vec<Uuid>>,
+}
+
+impl ProductChanges {
+    fn input(&self) -> ProductInput<'_> {
+        ProductInput {
+            name: self.name.as_deref(),
+            description: self.description.as_deref(),
+            brand: self.brand.as_deref(),
+            publisher: self.publisher.as_deref(),
+            price: self.price,
+            currency: None,
+            status: self.status.as_deref(),
+            category_ids: self.category_ids.as_deref(),
+            variants: None,
+        }
     }
-    if body.category_ids.as_ref().is_some_and(|c| c.len() > 50) {
-        return Err(too_many("category_ids", 50));
+}
+
+/// Lists bounded before anything is parsed: a body with 10,000 variants is refused cheaply.
+fn check_list_sizes(variants: Option<&[VariantRequest]>) -> Result<(), ApiError> {
+    let max = jangteo_core::catalog::MAX_VARIANTS;
+    if variants.is_some_and(|v| v.len() > max) {
+        return Err(ApiError::validation(vec![jangteo_core::FieldError {
+            field: "variants".into(),
+            code: "too_many".into(),
+            message: format!("variants has at most {max} entries"),
+        }]));
     }
     Ok(())
 }
@@ -278,7 +313,7 @@ pub async fn create(
     SellerUser(seller): SellerUser,
     Json(body): Json<ProductRequest>,
 ) -> Result<(StatusCode, Json<ProductResponse>), ApiError> {
-    check_list_sizes(&body)?;
+    check_list_sizes(body.variants.as_deref())?;
     let p = state
         .services
         .catalog()
@@ -287,7 +322,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json((&p).into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", security((), ("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ProductResponse), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -305,7 +340,7 @@ pub async fn get(
 }
 
 #[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = ProductRequest,
+    params(("id" = Uuid, Path)), request_body = ProductChanges,
     responses(
         (status = 200, body = ProductResponse),
         (status = 403, description = "Another seller's product", body = Problem, content_type = "application/problem+json"),
@@ -316,9 +351,8 @@ pub async fn update(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     IdPath(id): IdPath,
-    Json(body): Json<ProductRequest>,
+    Json(body): Json<ProductChanges>,
 ) -> Result<Json<ProductResponse>, ApiError> {
-    check_list_sizes(&body)?;
     let p = state
         .services
         .catalog()
@@ -359,9 +393,11 @@ pub async fn add_variant(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantPatch {
+    #[schema(schema_with = crate::schema::variant_name_nullable)]
     name: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schema::options_nullable)]
     options: Option<serde_json::Map<String, serde_json::Value>>,
+    #[schema(schema_with = crate::schema::price_delta_nullable)]
     price_delta: Option<i64>,
 }
 
@@ -447,7 +483,7 @@ fn parse_list(p: ListParams, seller_override: Option<Uuid>) -> Result<ListQuery,
         Some(s) => s
             .split(',')
             .map(|v| {
-                ProductStatus::parse(v.trim()).ok_or_else(|| {
+                ProductStatus::parse(v).ok_or_else(|| {
                     ApiError::invalid_query("status must be DRAFT, ON_SALE, SOLD_OUT or HIDDEN")
                 })
             })
@@ -479,7 +515,7 @@ fn parse_list(p: ListParams, seller_override: Option<Uuid>) -> Result<ListQuery,
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", security((), ("bearer" = [])), params(ListParams),
     responses((status = 200, body = ProductPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -577,11 +613,11 @@ pub async fn popular(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockAdjustment {
-    /// Units to add (positive) or remove (negative).
+    #[schema(schema_with = crate::schema::stock_delta, required = true)]
     delta: Option<i64>,
-    /// RESTOCK, CORRECTION, DAMAGE or RETURN.
+    #[schema(schema_with = crate::schema::stock_reason, required = true)]
     reason: Option<String>,
-    /// Free text such as a delivery note number.
+    #[schema(schema_with = crate::schema::reference_nullable)]
     reference: Option<String>,
 }
 

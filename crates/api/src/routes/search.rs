@@ -74,7 +74,7 @@ pub struct SearchResponse {
     items: Vec<ProductSummaryResponse>,
 }
 
-#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams),
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", security((), ("bearer" = [])), params(SearchParams),
     responses(
         (status = 200, body = SearchResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),

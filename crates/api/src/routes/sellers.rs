@@ -46,10 +46,9 @@ impl From<Application> for ApplicationResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyRequest {
-    #[schema(example = "책방 장터")]
+    #[schema(schema_with = crate::schema::shop_name, required = true)]
     shop_name: Option<String>,
-    /// 사업자등록번호, with or without dashes; the check digit is verified.
-    #[schema(example = "220-81-62517")]
+    #[schema(schema_with = crate::schema::business_number, required = true)]
     business_number: Option<String>,
 }
 
@@ -153,6 +152,7 @@ pub async fn approve(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
+    #[schema(schema_with = crate::schema::reject_reason)]
     reason: Option<String>,
 }
 

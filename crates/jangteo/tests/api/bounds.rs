@@ -150,8 +150,10 @@ async fn prices_deltas_and_initial_stock_at_the_limits() {
     let id = p["id"].as_str().unwrap();
     let variant = p["variants"][0]["id"].as_str().unwrap();
 
-    // Patching the variant's delta or the product's price is bounded the same way.
-    for v in EXTREMES.into_iter().chain([1]) {
+    // Patching the variant's delta or the product's price is bounded the same way: out of
+    // range is a bad body (422); within range but leaving the variant's price out of range
+    // conflicts with the product as it is (409).
+    for v in EXTREMES {
         let res = app
             .patch_auth(
                 &format!("/api/v1/products/{id}/variants/{variant}"),
@@ -161,6 +163,22 @@ async fn prices_deltas_and_initial_stock_at_the_limits() {
             .await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     }
+    let res = app
+        .patch_auth(
+            &format!("/api/v1/products/{id}/variants/{variant}"),
+            &s.access,
+            json!({"price_delta": 1}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "variant_price_out_of_range").await;
+    let res = app
+        .patch_auth(
+            &format!("/api/v1/products/{id}"),
+            &s.access,
+            json!({"price": 0}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "variant_price_out_of_range").await;
     for v in EXTREMES.into_iter().chain([-1, MAX_PRICE + 1]) {
         let res = app
             .patch_auth(

@@ -37,11 +37,16 @@ async fn openapi_document_is_valid_3_1() {
     let text = spec.to_string();
     for piece in text.split("\"$ref\":\"").skip(1) {
         let target = &piece[..piece.find('"').unwrap()];
-        let name = target
-            .strip_prefix("#/components/schemas/")
+        let (kind, name) = target
+            .strip_prefix("#/components/")
+            .and_then(|rest| rest.split_once('/'))
             .unwrap_or_else(|| panic!("unexpected ref {target}"));
         assert!(
-            spec["components"]["schemas"].get(name).is_some(),
+            ["schemas", "responses"].contains(&kind),
+            "unexpected ref {target}"
+        );
+        assert!(
+            spec["components"][kind].get(name).is_some(),
             "dangling $ref {target}"
         );
     }

@@ -181,8 +181,7 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
             json!({"image_ids": [gif["id"]]}),
         )
         .await;
-    let problem = assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(fields(&problem), ["image_ids"]);
+    assert_problem(bad, StatusCode::CONFLICT, "image_set_mismatch").await;
 
     // Deleting removes the row and the file; its URL stops working.
     let res = app
