@@ -53,27 +53,27 @@ where
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first: a body that is both malformed and mistyped is malformed (400), and
     // serde would otherwise stop at the first type error.
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-        return Err(ApiError::new(
+    let mut tree: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_json",
             format!(
                 "the body is not valid JSON: {}",
                 strip_position(&e.to_string())
             ),
-        ));
-    }
+        )
+    })?;
     // Every body is an object. serde would also fill a struct from an array, by position
     // (`["x", "010-…"]` as a profile patch), which no client means to send.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if !tree.is_object() {
         return Err(ApiError::validation(vec![FieldError {
             field: "(body)".into(),
             code: "invalid_type".into(),
             message: "the body must be a JSON object".into(),
         }]));
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
+    integral_numbers(&mut tree);
+    let value: T = serde_path_to_error::deserialize(tree).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
@@ -99,14 +99,29 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ),
         }
     })?;
-    de.end().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            "trailing characters after the JSON body",
-        )
-    })?;
     Ok(value)
+}
+
+/// JSON has one number type: `15000.0` and `1.5e4` are the integer 15000 to JSON Schema
+/// (and to JavaScript clients), but serde refuses them for an `i64`. Numbers with no
+/// fraction that fit an `i64` become integers before the body is typed; anything else
+/// stays as it is and fails where an integer is expected.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+            {
+                // In range and integral, so the cast is exact.
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 /// serde_json appends " at line L column C"; the position means nothing to an API client
@@ -173,6 +188,19 @@ mod tests {
             Some(None)
         );
         assert_eq!(parse::<Body>(b"{}").unwrap().phone, None);
+
+        #[derive(Debug, Deserialize)]
+        struct Numbers {
+            n: i64,
+        }
+        assert_eq!(parse::<Numbers>(b"{\"n\": 15000.0}").unwrap().n, 15000);
+        assert_eq!(parse::<Numbers>(b"{\"n\": 1.5e4}").unwrap().n, 15000);
+        assert_eq!(parse::<Numbers>(b"{\"n\": -0.0}").unwrap().n, 0);
+        for bad in [&b"{\"n\": 1.5}"[..], b"{\"n\": 1e19}", b"{\"n\": -1e19}"] {
+            let e = parse::<Numbers>(bad).unwrap_err();
+            assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(e.errors[0].field, "n");
+        }
         for not_an_object in [
             &b"[\"x\", \"010\"]"[..],
             b"[]",

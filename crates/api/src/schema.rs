@@ -26,14 +26,49 @@ impl IntoSchema for utoipa::openapi::OneOf {
 
 use jangteo_core::catalog::{MAX_POSITION, MAX_PRICE, MAX_STOCK, MAX_VARIANTS};
 
-/// Characters `core::validation::is_invisible` refuses, as a character-class body (the
-/// Basic Multilingual Plane part: control, format, line and paragraph separators).
-const INVISIBLE: &str = "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2028\\u2029\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb";
+/// A character-class body (for `[...]` and `[^...]`) of the BMP characters `pred` holds
+/// for, as `\uXXXX` escapes and ranges: derived from the rules in `core`, so the document
+/// cannot drift from them.
+fn class_of(pred: impl Fn(char) -> bool) -> String {
+    let mut out = String::new();
+    let mut run: Option<(u32, u32)> = None;
+    let flush = |run: Option<(u32, u32)>, out: &mut String| {
+        if let Some((a, b)) = run {
+            out.push_str(&format!("\\u{a:04x}"));
+            if b > a {
+                out.push_str(&format!("-\\u{b:04x}"));
+            }
+        }
+    };
+    for cp in 0..=0xFFFFu32 {
+        let hit = char::from_u32(cp).is_some_and(&pred);
+        run = match (hit, run) {
+            (true, Some((a, b))) if b + 1 == cp => Some((a, cp)),
+            (true, previous) => {
+                flush(previous, &mut out);
+                Some((cp, cp))
+            }
+            (false, previous) => {
+                flush(previous, &mut out);
+                None
+            }
+        };
+    }
+    flush(run, &mut out);
+    out
+}
+
+/// Characters `core::validation::is_invisible` refuses.
+static INVISIBLE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| class_of(jangteo_core::validation::is_invisible));
 /// The same, but allowing tab, line feed and carriage return (descriptions).
-const INVISIBLE_BUT_LINES: &str = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890\\u0891\\u08e2\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2028\\u2029\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb";
-/// Whitespace that trimming removes and that is not invisible (Rust's `White_Space` minus
-/// the control and separator characters refused anyway).
-const SPACE: &str = " \\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000";
+static INVISIBLE_BUT_LINES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    class_of(|c| jangteo_core::validation::is_invisible(c) && !matches!(c, '\t' | '\n' | '\r'))
+});
+/// Whitespace that trimming removes and that is not refused as invisible.
+static SPACE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    class_of(|c| c.is_whitespace() && !jangteo_core::validation::is_invisible(c))
+});
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
@@ -47,8 +82,9 @@ fn nullable(b: ObjectBuilder, t: Type) -> ObjectBuilder {
 /// invisible characters, and at least `visible` characters that are not spaces (trimmed
 /// away around the text).
 fn text(visible: u8, max: usize) -> ObjectBuilder {
-    let any = format!("[^{INVISIBLE}]*");
-    let solid = format!("[^\\s{INVISIBLE}]");
+    let invisible = INVISIBLE.as_str();
+    let any = format!("[^{invisible}]*");
+    let solid = format!("[^\\s{invisible}]");
     let pattern = match visible {
         0 => format!("^{any}$"),
         1 => format!("^{any}{solid}{any}$"),
@@ -71,17 +107,19 @@ fn integer(min: i64, max: i64) -> ObjectBuilder {
 
 /// An e-mail address as `core::Email` takes it (ASCII; surrounding spaces are trimmed).
 pub fn email() -> Object {
-    // At most 64 characters before the @, no dot first, last or twice in a row.
+    // At most 64 characters before the @, no dot first, last or twice in a row. `-` ends
+    // the class so that it is never read as a range.
     let c = "A-Za-z0-9!#$%&'*+/=?^_`{|}~-";
     let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
     string()
         .max_length(Some(254))
         .pattern(Some(format!(
-            "^[{SPACE}]*(?!.*\\.\\.)[{c}]([{c}.]{{0,62}}[{c}])?@({label}\\.)+{label}[{SPACE}]*$"
+            "^[{space}]*(?!.*\\.\\.)[{c}]([.{c}]{{0,62}}[{c}])?@({label}\\.)+{label}[{space}]*$",
+            space = SPACE.as_str()
         )))
         .description(Some(
-            "Case-insensitive. Internationalised domains (`kim@예시.한국`) are accepted too; a \
-             domain label may not mix ASCII letters with other letters.",
+            "ASCII, case-insensitive; an internationalised domain in its ASCII form \
+             (`xn--…`). Spaces around it are ignored.",
         ))
         .examples(["kim@example.com"])
         .build()
@@ -122,7 +160,8 @@ fn phone_builder() -> ObjectBuilder {
     string()
         .max_length(Some(20))
         .pattern(Some(format!(
-            "^[{SPACE}]*\\+?[- ]*([0-9][- ]*){{8,15}}[{SPACE}]*$"
+            "^[{space}]*\\+?[- ]*([0-9][- ]*){{8,15}}[{space}]*$",
+            space = SPACE.as_str()
         )))
         .examples(["010-1234-5678"])
 }
@@ -139,7 +178,10 @@ pub fn phone_nullable() -> Object {
 pub fn postal_code() -> Object {
     string()
         .max_length(Some(10))
-        .pattern(Some(format!("^[{SPACE}]*[0-9]{{5}}[{SPACE}]*$")))
+        .pattern(Some(format!(
+            "^[{space}]*[0-9]{{5}}[{space}]*$",
+            space = SPACE.as_str()
+        )))
         .examples(["06236"])
         .build()
 }
@@ -198,8 +240,8 @@ fn slug_builder() -> ObjectBuilder {
             "^[0-9A-Za-z\\uac00-\\ud7a3]([-0-9A-Za-z\\uac00-\\ud7a3]*[0-9A-Za-z\\uac00-\\ud7a3])?$",
         ))
         .description(Some(
-            "Letters (any script; stored lower-case), digits and `-`, neither first nor last. \
-             Derived from the name when absent.",
+            "ASCII letters (stored lower-case), digits, Hangul syllables and `-`, neither first \
+             nor last. Derived from the name when absent.",
         ))
 }
 
@@ -279,7 +321,7 @@ pub fn product_name_nullable() -> Object {
 pub fn description_nullable() -> Object {
     nullable(string(), Type::String)
         .max_length(Some(20_000))
-        .pattern(Some(format!("^[^{INVISIBLE_BUT_LINES}]*$")))
+        .pattern(Some(format!("^[^{}]*$", INVISIBLE_BUT_LINES.as_str())))
         .build()
 }
 
@@ -397,5 +439,39 @@ impl<T: utoipa::ToSchema> utoipa::ToSchema for Patch<T> {
 
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         T::schemas(schemas);
+    }
+}
+
+/// A request body that is a file's bytes (`type: string, format: binary`).
+pub struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> RefOr<Schema> {
+        string()
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileBytes {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_are_built_from_the_rules() {
+        let invisible = INVISIBLE.as_str();
+        assert!(
+            invisible.starts_with("\\u0000-\\u001f\\u007f-\\u009f"),
+            "{invisible}"
+        );
+        assert!(invisible.contains("\\u200b-\\u200f"), "{invisible}");
+        assert!(invisible.contains("\\ufeff"));
+        assert!(!INVISIBLE_BUT_LINES.contains("\\u0009"));
+        assert!(INVISIBLE_BUT_LINES.starts_with("\\u0000-\\u0008\\u000b-\\u000c"));
+        assert!(SPACE.starts_with("\\u0020\\u00a0"), "{}", SPACE.as_str());
     }
 }

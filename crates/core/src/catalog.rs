@@ -270,20 +270,24 @@ pub fn initial_stock(field: &str, value: Option<i64>) -> Result<i64, FieldErrors
     }
 }
 
-/// URL slugs for categories: lowercase letters, digits, Hangul and `-`.
+fn is_slug_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ('가'..='힣').contains(&c)
+}
+
+/// URL slugs for categories: ASCII letters (stored lower-case), digits, Hangul syllables
+/// and `-`, neither first nor last.
 pub fn slug(field: &str, raw: &str) -> Result<String, FieldErrors> {
-    let v = raw.to_lowercase();
+    let v = raw.to_ascii_lowercase();
     let ok = !v.is_empty()
-        && raw.chars().count() <= 80
         && v.chars().count() <= 80
-        && v.chars().all(|c| c.is_alphanumeric() || c == '-')
+        && v.chars().all(|c| is_slug_char(c) || c == '-')
         && !v.starts_with('-')
         && !v.ends_with('-');
     if !ok {
         return Err(FieldErrors::single(
             field,
             "invalid_format",
-            "slug must be letters, digits and '-'",
+            "slug must be ASCII letters, digits, Hangul syllables and '-'",
         ));
     }
     Ok(v)
@@ -293,7 +297,7 @@ pub fn slug(field: &str, raw: &str) -> Result<String, FieldErrors> {
 pub fn slugify(name: &str) -> String {
     let mut out = String::new();
     for c in name.trim().to_lowercase().chars() {
-        if c.is_alphanumeric() {
+        if is_slug_char(c) {
             out.push(c);
         } else if !out.ends_with('-') && !out.is_empty() {
             out.push('-');

@@ -98,15 +98,19 @@ pub fn required_text(
 /// format characters (Cf: zero-width spaces and joiners, bidirectional overrides, BOM) and
 /// line/paragraph separators. In a name they hide or disguise what a reader sees
 /// (`admin\u{200B}`, a right-to-left override turning `gpj.exe` around).
+///
+/// Format characters beyond the Basic Multilingual Plane are allowed: they are emoji tag
+/// sequences (the flag of Scotland) and notation for scripts no one spoofs a name with,
+/// and the OpenAPI document's patterns can only name characters of the BMP.
 pub fn is_invisible(c: char) -> bool {
     use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
-    matches!(
-        c.general_category(),
+    match c.general_category() {
         GeneralCategory::Control
-            | GeneralCategory::Format
-            | GeneralCategory::LineSeparator
-            | GeneralCategory::ParagraphSeparator
-    )
+        | GeneralCategory::LineSeparator
+        | GeneralCategory::ParagraphSeparator => true,
+        GeneralCategory::Format => u32::from(c) <= 0xFFFF,
+        _ => false,
+    }
 }
 
 /// Text in its composed form (NFC), so that `가` typed as one syllable or as three jamo is
@@ -143,6 +147,15 @@ pub fn bounded_text(
     let normalized = nfc(raw);
     let value = normalized.trim();
     let len = value.chars().count();
+    // Composition rarely lengthens text (a few precomposed letters decompose), but the
+    // stored value must fit its column as well.
+    if len > max_chars {
+        return Err(FieldErrors::single(
+            field,
+            "too_long",
+            format!("{field} must be at most {max_chars} characters"),
+        ));
+    }
     if len == 0 && min_chars > 0 {
         return Err(FieldErrors::single(
             field,
@@ -155,13 +168,6 @@ pub fn bounded_text(
             field,
             "too_short",
             format!("{field} must be at least {min_chars} characters"),
-        ));
-    }
-    if len > max_chars {
-        return Err(FieldErrors::single(
-            field,
-            "too_long",
-            format!("{field} must be at most {max_chars} characters"),
         ));
     }
     Ok(value.to_owned())
@@ -213,7 +219,9 @@ mod tests {
             );
         }
         // Decomposed jamo (ᄀ + ᅡ) become the syllable 가.
-        assert_eq!(bounded_text("n", "\u{1100}\u{1161}", 1, 1).unwrap(), "가");
+        assert_eq!(bounded_text("n", "\u{1100}\u{1161}", 1, 2).unwrap(), "가");
+        // Limits count the text as sent.
+        assert!(bounded_text("n", "\u{1100}\u{1161}", 1, 1).is_err());
         assert_eq!(
             bounded_text("n", "김 철수 🛒", 1, 50).unwrap(),
             "김 철수 🛒"

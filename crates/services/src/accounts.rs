@@ -211,13 +211,9 @@ impl<'a> Accounts<'a> {
             errors.add("code", "invalid_format", "code must be six digits");
         }
         let email = errors.finish(email)?.unwrap_or_else(|| unreachable!());
-        let mismatch = || {
-            ServiceError::Validation(FieldErrors::single(
-                "code",
-                "code_mismatch",
-                "the code is not correct",
-            ))
-        };
+        // A wrong or expired code is a failed proof, like a wrong password (401), not a
+        // malformed request.
+        let mismatch = || ServiceError::unauthorized("code_mismatch", "the code is not correct");
 
         let Some(user) = store::find_user_by_email(self.db(), email.as_str()).await? else {
             return Err(mismatch());
@@ -254,11 +250,10 @@ impl<'a> Accounts<'a> {
                 txn.commit().await?;
                 Ok(())
             }
-            CodeCheck::Expired => Err(ServiceError::Validation(FieldErrors::single(
-                "code",
+            CodeCheck::Expired => Err(ServiceError::unauthorized(
                 "code_expired",
                 "the code has expired; request a new one",
-            ))),
+            )),
             CodeCheck::Locked => Err(code_locked()),
             CodeCheck::Mismatch { remaining } => {
                 let counted =
@@ -267,11 +262,10 @@ impl<'a> Accounts<'a> {
                 if !counted || remaining == 0 {
                     return Err(code_locked());
                 }
-                Err(ServiceError::Validation(FieldErrors::single(
-                    "code",
+                Err(ServiceError::unauthorized(
                     "code_mismatch",
                     format!("the code is not correct; {remaining} attempts left"),
-                )))
+                ))
             }
         }
     }

@@ -659,12 +659,13 @@ impl<'a> Catalog<'a> {
         Ok(())
     }
 
+    /// Adds a variant; returns it as the product's detail now lists it.
     pub async fn add_variant(
         &self,
         who: Principal,
         product_id: Uuid,
         input: VariantInput<'_>,
-    ) -> ServiceResult<ProductDetail> {
+    ) -> ServiceResult<VariantView> {
         let p = self.owned(who, product_id).await?;
         let row = parse_variant(0, &input, None, product_id, self.now()).map_err(unprefix)?;
         if !rules::variant_price_in_range(p.price, row.price_delta) {
@@ -676,11 +677,17 @@ impl<'a> Catalog<'a> {
                 "this product already has the maximum number of variants",
             ));
         }
+        let variant_id = row.id;
         store::insert_variant(&self.s.db, row)
             .await
             .map_err(sku_taken)?;
         self.s.catalog_changed(product_id).await;
-        self.load_detail(product_id).await
+        self.load_detail(product_id)
+            .await?
+            .variants
+            .into_iter()
+            .find(|v| v.id == variant_id)
+            .ok_or(ServiceError::NotFound("variant"))
     }
 
     pub async fn update_variant(
@@ -763,14 +770,18 @@ impl<'a> Catalog<'a> {
             }
             q.statuses.clone()
         };
-        // An empty price range (min above max) is not an error: it matches nothing.
+        let sort = q.sort.unwrap_or(ProductSort::Newest);
+        let after = q.after.as_deref().map(decode_cursor).transpose()?;
+        // An empty price range (min above max) is not an error: it matches nothing. The
+        // other parameters are still checked.
         if let (Some(min), Some(max)) = (q.min_price, q.max_price)
             && min > max
         {
+            if let Some(category) = q.category_id {
+                self.require_category(category).await?;
+            }
             return Ok((Vec::new(), None));
         }
-        let sort = q.sort.unwrap_or(ProductSort::Newest);
-        let after = q.after.as_deref().map(decode_cursor).transpose()?;
         let cache_key = (!privileged).then(|| {
             format!(
                 "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",

@@ -70,7 +70,7 @@ pub struct VerifyResponse {
 #[utoipa::path(post, path = "/api/v1/auth/verify", tag = "auth", request_body = VerifyRequest,
     responses(
         (status = 200, description = "E-mail verified", body = VerifyResponse),
-        (status = 422, description = "Wrong (`code_mismatch`) or expired (`code_expired`) code", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong (`code_mismatch`) or expired (`code_expired`) code", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong codes (`code_attempts_exceeded`) or rate limited", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn verify(
@@ -225,7 +225,7 @@ pub async fn refresh(
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses((status = 204, description = "The session's refresh tokens are revoked")))]
+    responses((status = 204, description = "The session's refresh tokens are revoked"), (status = 401, description = "Not a live refresh token", body = Problem, content_type = "application/problem+json")))]
 pub async fn logout(
     State(state): State<AppState>,
     Json(body): Json<RefreshRequest>,

@@ -81,7 +81,8 @@ pub struct CreateCategoryRequest {
     responses(
         (status = 201, body = CategoryResponse),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Slug taken", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such parent category", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug taken (`slug_taken`), or the parent is at the deepest level (`category_too_deep`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
@@ -111,7 +112,7 @@ pub struct RenameCategoryRequest {
 
 #[utoipa::path(patch, path = "/api/v1/categories/{id}", tag = "catalog", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RenameCategoryRequest,
-    responses((status = 200, body = CategoryResponse), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CategoryResponse), (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn rename(
     State(state): State<AppState>,
     AdminUser(_admin): AdminUser,

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::auth::{AuthUser, MaybeUser};
 use crate::json::Json;
 use crate::params::{IdPair, IdPath};
+use crate::schema::FileBytes;
 use crate::upload::ImageBody;
 use crate::{ApiError, AppState, Problem};
 
@@ -56,7 +57,7 @@ pub struct ImageList {
 #[utoipa::path(post, path = "/api/v1/products/{id}/images", tag = "catalog", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body(description = "The image file itself (JPEG, PNG, WebP or GIF; at most files.max_image_bytes, default 5 MiB)",
-        content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "image/gif"))),
+        content((FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "image/webp"), (FileBytes = "image/gif"))),
     responses(
         (status = 201, body = ImageResponse),
         (status = 403, description = "Another seller's product", body = Problem, content_type = "application/problem+json"),
@@ -128,7 +129,7 @@ pub struct ImageOrder {
 
 #[utoipa::path(put, path = "/api/v1/products/{id}/images/order", tag = "catalog", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ImageOrder,
-    responses((status = 200, body = ImageList), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ImageList), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "Not exactly the product's images (`image_set_mismatch`)", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn reorder(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,

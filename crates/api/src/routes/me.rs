@@ -218,7 +218,7 @@ pub async fn get_address(
 
 #[utoipa::path(patch, path = "/api/v1/me/addresses/{id}", tag = "me", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = AddressChanges,
-    responses((status = 200, body = AddressResponse), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AddressResponse), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The default address cannot be unset; make another one the default (`default_address_required`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_address(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,

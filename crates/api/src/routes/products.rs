@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use jangteo_core::catalog::{MAX_PRICE, ProductStatus};
 use jangteo_services::catalog::{
-    ListQuery, ProductDetail, ProductInput, ProductSummary, VariantInput,
+    ListQuery, ProductDetail, ProductInput, ProductSummary, VariantInput, VariantView,
 };
 use jangteo_store::catalog::ProductSort;
 use serde::{Deserialize, Serialize};
@@ -71,6 +71,21 @@ pub struct ProductResponse {
     updated_at: DateTime<Utc>,
 }
 
+impl From<&VariantView> for VariantResponse {
+    fn from(v: &VariantView) -> Self {
+        Self {
+            id: v.id,
+            sku: v.sku.clone(),
+            name: v.name.clone(),
+            options: v.options.clone(),
+            price_delta: v.price_delta,
+            price: v.price,
+            stock: v.stock,
+            in_stock: v.stock > 0,
+        }
+    }
+}
+
 impl From<&ProductDetail> for ProductResponse {
     fn from(p: &ProductDetail) -> Self {
         let total = p.total_stock();
@@ -99,20 +114,7 @@ impl From<&ProductDetail> for ProductResponse {
                     slug: c.slug.clone(),
                 })
                 .collect(),
-            variants: p
-                .variants
-                .iter()
-                .map(|v| VariantResponse {
-                    id: v.id,
-                    sku: v.sku.clone(),
-                    name: v.name.clone(),
-                    options: v.options.clone(),
-                    price_delta: v.price_delta,
-                    price: v.price,
-                    stock: v.stock,
-                    in_stock: v.stock > 0,
-                })
-                .collect(),
+            variants: p.variants.iter().map(Into::into).collect(),
             images: p.images.iter().map(Into::into).collect(),
             rating: Rating {
                 average: p.rating_average,
@@ -305,7 +307,8 @@ fn check_list_sizes(variants: Option<&[VariantRequest]>) -> Result<(), ApiError>
     responses(
         (status = 201, body = ProductResponse),
         (status = 403, description = "Not a seller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "SKU taken", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A category of `category_ids` does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A SKU is taken or repeated (`sku_taken`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
@@ -344,7 +347,8 @@ pub async fn get(
     responses(
         (status = 200, body = ProductResponse),
         (status = 403, description = "Another seller's product", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product (or not yours), or a category of `category_ids` does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Back to DRAFT once offered (`illegal_status_transition`), or a variant's price would leave the range (`variant_price_out_of_range`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
@@ -375,19 +379,19 @@ pub async fn delete(
 
 #[utoipa::path(post, path = "/api/v1/products/{id}/variants", tag = "catalog", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = VariantRequest,
-    responses((status = 201, body = ProductResponse), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "The new variant", body = VariantResponse), (status = 403, description = "Another seller's product", body = Problem, content_type = "application/problem+json"), (status = 409, description = "SKU taken (`sku_taken`), the variant's price out of range (`variant_price_out_of_range`), or too many variants (`too_many_variants`)", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn add_variant(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     IdPath(id): IdPath,
     Json(body): Json<VariantRequest>,
-) -> Result<(StatusCode, Json<ProductResponse>), ApiError> {
-    let p = state
+) -> Result<(StatusCode, Json<VariantResponse>), ApiError> {
+    let v = state
         .services
         .catalog()
         .add_variant(who, id, body.input())
         .await?;
-    Ok((StatusCode::CREATED, Json((&p).into())))
+    Ok((StatusCode::CREATED, Json((&v).into())))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -403,7 +407,7 @@ pub struct VariantPatch {
 
 #[utoipa::path(patch, path = "/api/v1/products/{id}/variants/{variant_id}", tag = "catalog", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("variant_id" = Uuid, Path)), request_body = VariantPatch,
-    responses((status = 200, body = ProductResponse), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ProductResponse), (status = 403, description = "Another seller's product", body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, description = "The variant's price would leave the range (`variant_price_out_of_range`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_variant(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
@@ -516,7 +520,7 @@ fn parse_list(p: ListParams, seller_override: Option<Uuid>) -> Result<ListQuery,
 }
 
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", security((), ("bearer" = [])), params(ListParams),
-    responses((status = 200, body = ProductPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ProductPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 403, description = "DRAFT or HIDDEN asked for by someone who may not see them (`status_not_public`)", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
@@ -536,7 +540,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/sellers/me/products", tag = "catalog", security(("bearer" = [])), params(ListParams),
-    responses((status = 200, description = "The seller's own products in every status", body = ProductPage)))]
+    responses((status = 200, description = "The seller's own products in every status", body = ProductPage), (status = 403, description = "Not a seller", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json")))]
 pub async fn mine(
     State(state): State<AppState>,
     SellerUser(seller): SellerUser,
@@ -580,7 +584,7 @@ pub struct PopularList {
 }
 
 #[utoipa::path(get, path = "/api/v1/products/popular", tag = "catalog", params(PopularParams),
-    responses((status = 200, description = "Products on sale by units sold in the window", body = PopularList)))]
+    responses((status = 200, description = "Products on sale by units sold in the window", body = PopularList), (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json")))]
 pub async fn popular(
     State(state): State<AppState>,
     Query(p): Query<PopularParams>,
@@ -631,7 +635,8 @@ pub struct StockResponse {
     security(("bearer" = [])), params(("id" = Uuid, Path), ("variant_id" = Uuid, Path)), request_body = StockAdjustment,
     responses(
         (status = 200, body = StockResponse),
-        (status = 409, description = "Not enough stock (`insufficient_stock`)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another seller's product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not enough stock (`insufficient_stock`), or more than the maximum (`stock_limit`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn adjust_stock(
@@ -683,7 +688,7 @@ pub struct LedgerPage {
 
 #[utoipa::path(get, path = "/api/v1/products/{id}/variants/{variant_id}/ledger", tag = "inventory",
     security(("bearer" = [])), params(("id" = Uuid, Path), ("variant_id" = Uuid, Path), LedgerParams),
-    responses((status = 200, body = LedgerPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = LedgerPage), (status = 403, description = "Another seller's product", body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn ledger(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,

@@ -78,6 +78,7 @@ pub struct SearchResponse {
     responses(
         (status = 200, body = SearchResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Search is not available in this process", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn search(

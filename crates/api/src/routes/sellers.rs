@@ -194,6 +194,7 @@ pub struct ShopResponse {
     responses(
         (status = 200, description = "The seller's shop profile", body = ShopResponse),
         (status = 403, description = "Not a seller", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No shop profile (an admin who never applied)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn my_shop(
     State(state): State<AppState>,

@@ -684,3 +684,86 @@ async fn mixed_status_listings_merge_into_one_ordered_keyset() {
     // All sales counts are 0: popularity falls back to the id, newest first.
     assert_eq!(walk("popularity", 2).await, newest);
 }
+
+#[tokio::test]
+async fn variants_are_added_and_changed_by_the_owner() {
+    let app = spawn_app().await;
+    let s = app.seller("variants@example.com").await;
+    let other = app.seller("variants.other@example.com").await;
+    let p = app.product(&s, book("옷", 20_000, "TEE-M", 3)).await;
+    let id = p["id"].as_str().unwrap();
+    let variants = format!("/api/v1/products/{id}/variants");
+
+    // The answer is the new variant (its own id, not the product's).
+    let res = app
+        .post_auth(
+            &variants,
+            &s.access,
+            json!({"sku": "tee-l", "name": "L", "price_delta": 2000, "stock": 7, "options": {"size": "L"}}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(
+        (&v["sku"], &v["price"], &v["stock"], &v["options"]["size"]),
+        (&json!("TEE-L"), &json!(22_000), &json!(7), &json!("L"))
+    );
+    assert_ne!(v["id"], p["id"]);
+    let detail: Value = app
+        .get_auth(&format!("/api/v1/products/{id}"), &s.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["variants"].as_array().unwrap().len(), 2);
+
+    // Changing it by that id works; a price below zero conflicts with the product's price.
+    let path = format!("{variants}/{}", v["id"].as_str().unwrap());
+    let res = app
+        .patch_auth(
+            &path,
+            &s.access,
+            json!({"name": "Large", "price_delta": -5000}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .patch_auth(&path, &s.access, json!({"price_delta": -20_001}))
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "variant_price_out_of_range").await;
+    let res = app
+        .post_auth(
+            &variants,
+            &s.access,
+            json!({"sku": "TEE-XS", "name": "XS", "price_delta": -20_001}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "variant_price_out_of_range").await;
+    let res = app
+        .post_auth(
+            &variants,
+            &s.access,
+            json!({"sku": "TEE-M", "name": "again"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "sku_taken").await;
+    // Nobody else may add to it.
+    let res = app
+        .post_auth(&variants, &other.access, json!({"sku": "X-1", "name": "x"}))
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
+    let detail: Value = app
+        .get_auth(&format!("/api/v1/products/{id}"), &s.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = detail["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"Large"));
+}
