@@ -37,12 +37,7 @@ async fn full_account_flow() {
     assert_eq!(res.json::<Value>().await.unwrap()["email_verified"], true);
 
     let s = app.session("kim.cs@example.com", PASSWORD).await;
-    let me: Value = app
-        .get_auth("/api/v1/me", &s.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", Some(&s.access)).await;
     assert_eq!(me["email"], "kim.cs@example.com");
     assert_eq!(me["display_name"], "김철수");
     assert_eq!(me["email_verified"], true);
@@ -342,12 +337,7 @@ async fn profile_changes_are_validated() {
         )
         .await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let me: Value = app
-        .get_auth("/api/v1/me", &s.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", Some(&s.access)).await;
     assert_eq!(me["role"], "USER");
     assert_eq!(me["phone"], Value::Null);
 }

@@ -74,12 +74,7 @@ async fn stock_adjustments_at_the_limits_never_wrap() {
     )
     .await;
 
-    let detail: Value = app
-        .get(&format!("/api/v1/products/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.get_json(&format!("/api/v1/products/{id}"), None).await;
     assert_eq!(detail["total_stock"], MAX_STOCK + 5);
     assert_eq!(stock_of(&app, v1.parse().unwrap()).await, MAX_STOCK);
     assert_eq!(stock_of(&app, v2.parse().unwrap()).await, 5);
@@ -189,12 +184,7 @@ async fn prices_deltas_and_initial_stock_at_the_limits() {
             .await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     }
-    let detail: Value = app
-        .get(&format!("/api/v1/products/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.get_json(&format!("/api/v1/products/{id}"), None).await;
     assert_eq!(
         (
             detail["price"].as_i64(),
@@ -307,10 +297,10 @@ async fn the_audit_reports_negative_stock_and_sums_without_wrapping() {
 
     // The product page must not call a negative stock "in stock".
     let detail: Value = app
-        .get(&format!("/api/v1/products/{}", p["id"].as_str().unwrap()))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            &format!("/api/v1/products/{}", p["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(detail["stock_status"], "OUT_OF_STOCK");
 }

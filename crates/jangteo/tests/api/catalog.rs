@@ -77,7 +77,7 @@ async fn sellers_manage_their_own_products_only() {
         .patch_auth(&path, &a.access, json!({"status": "ON_SALE"}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let public: Value = app.get(&path).await.json().await.unwrap();
+    let public: Value = app.get_json(&path, None).await;
     assert_eq!(public["status"], "ON_SALE");
     assert_eq!(public["stock_status"], "IN_STOCK");
 
@@ -99,7 +99,7 @@ async fn sellers_manage_their_own_products_only() {
             .await;
         assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
     }
-    let unchanged: Value = app.get(&path).await.json().await.unwrap();
+    let unchanged: Value = app.get_json(&path, None).await;
     assert_eq!(unchanged["price"], 15000);
     assert_eq!(unchanged["total_stock"], 10);
 
@@ -237,15 +237,15 @@ async fn reads_see_every_write_immediately() {
     let variant = p["variants"][0]["id"].as_str().unwrap().to_owned();
     // Warm the caches.
     let _ = app.get(&path).await;
-    let list: Value = app.get("/api/v1/products").await.json().await.unwrap();
+    let list: Value = app.get_json("/api/v1/products", None).await;
     assert_eq!(list["items"][0]["price"], 10000);
 
     app.patch_auth(&path, &s.access, json!({"name": "새 이름", "price": 12000}))
         .await;
-    let fresh: Value = app.get(&path).await.json().await.unwrap();
+    let fresh: Value = app.get_json(&path, None).await;
     assert_eq!(fresh["name"], "새 이름");
     assert_eq!(fresh["price"], 12000);
-    let list: Value = app.get("/api/v1/products").await.json().await.unwrap();
+    let list: Value = app.get_json("/api/v1/products", None).await;
     assert_eq!(list["items"][0]["price"], 12000);
 
     let res = app
@@ -256,14 +256,14 @@ async fn reads_see_every_write_immediately() {
         )
         .await;
     assert_eq!(res.json::<Value>().await.unwrap()["stock"], 0);
-    let fresh: Value = app.get(&path).await.json().await.unwrap();
+    let fresh: Value = app.get_json(&path, None).await;
     assert_eq!(fresh["stock_status"], "OUT_OF_STOCK");
-    let list: Value = app.get("/api/v1/products").await.json().await.unwrap();
+    let list: Value = app.get_json("/api/v1/products", None).await;
     assert_eq!(list["items"][0]["in_stock"], false);
 
     app.delete_auth(&path, &s.access).await;
     assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND);
-    let list: Value = app.get("/api/v1/products").await.json().await.unwrap();
+    let list: Value = app.get_json("/api/v1/products", None).await;
     assert!(list["items"].as_array().unwrap().is_empty());
 }
 
@@ -302,7 +302,7 @@ async fn listings_filter_sort_and_page_by_keyset() {
         if let Some(c) = &after {
             url.push_str(&format!("&after={c}"));
         }
-        let page: Value = app.get(&url).await.json().await.unwrap();
+        let page: Value = app.get_json(&url, None).await;
         for item in page["items"].as_array().unwrap() {
             seen.push(item["price"].as_i64().unwrap());
         }
@@ -315,11 +315,8 @@ async fn listings_filter_sort_and_page_by_keyset() {
     assert_eq!(seen, expected_prices, "every product once, in price order");
 
     let desc: Value = app
-        .get("/api/v1/products?sort=price_desc&limit=100")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/products?sort=price_desc&limit=100", None)
+        .await;
     let prices: Vec<i64> = desc["items"]
         .as_array()
         .unwrap()
@@ -330,34 +327,34 @@ async fn listings_filter_sort_and_page_by_keyset() {
 
     // Category filter includes sub-categories.
     let in_books: Value = app
-        .get(&format!("/api/v1/products?category={books}&limit=100"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            &format!("/api/v1/products?category={books}&limit=100"),
+            None,
+        )
+        .await;
     assert_eq!(in_books["items"].as_array().unwrap().len(), 8);
     let in_novels: Value = app
-        .get(&format!("/api/v1/products?category={novels}&limit=100"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            &format!("/api/v1/products?category={novels}&limit=100"),
+            None,
+        )
+        .await;
     assert_eq!(in_novels["items"].as_array().unwrap().len(), 4);
 
     // Seller and price range.
     let by_b: Value = app
-        .get(&format!("/api/v1/products?seller={}&limit=100", b.user_id))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            &format!("/api/v1/products?seller={}&limit=100", b.user_id),
+            None,
+        )
+        .await;
     assert_eq!(by_b["items"].as_array().unwrap().len(), 4);
     let ranged: Value = app
-        .get("/api/v1/products?min_price=2000&max_price=4000&limit=100")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            "/api/v1/products?min_price=2000&max_price=4000&limit=100",
+            None,
+        )
+        .await;
     let n = expected_prices
         .iter()
         .filter(|p| (2000..=4000).contains(*p))
@@ -366,11 +363,8 @@ async fn listings_filter_sort_and_page_by_keyset() {
 
     // The seller's own listing shows drafts too; the public may not ask for them.
     let mine: Value = app
-        .get_auth("/api/v1/sellers/me/products?limit=100", &a.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/sellers/me/products?limit=100", Some(&a.access))
+        .await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 9);
     let res = app.get("/api/v1/products?status=DRAFT").await;
     assert_problem(res, StatusCode::FORBIDDEN, "status_not_public").await;
@@ -397,14 +391,11 @@ async fn listings_filter_sort_and_page_by_keyset() {
         assert_problem(app.get(&path).await, StatusCode::NOT_FOUND, "not_found").await;
     }
     let empty: Value = app
-        .get("/api/v1/products?min_price=20000&max_price=10000")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/products?min_price=20000&max_price=10000", None)
+        .await;
     assert_eq!(empty["items"], serde_json::json!([]));
 
-    let tree: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+    let tree: Value = app.get_json("/api/v1/categories", None).await;
     let roots: Vec<&str> = tree["items"]
         .as_array()
         .unwrap()
@@ -455,12 +446,7 @@ async fn popular_products_by_units_sold_in_a_window() {
         .unwrap();
     catalog.record_sale(ids[2], 2, now).await.unwrap();
 
-    let top: Value = app
-        .get("/api/v1/products/popular?days=7")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let top: Value = app.get_json("/api/v1/products/popular?days=7", None).await;
     let order: Vec<(String, i64)> = top["items"]
         .as_array()
         .unwrap()
@@ -481,31 +467,21 @@ async fn popular_products_by_units_sold_in_a_window() {
         ]
     );
 
-    let month: Value = app
-        .get("/api/v1/products/popular?days=31")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let month: Value = app.get_json("/api/v1/products/popular?days=31", None).await;
     assert_eq!(month["items"][0]["product"]["name"], "goods 2");
     let in_cat: Value = app
-        .get(&format!("/api/v1/products/popular?days=7&category={cat}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            &format!("/api/v1/products/popular?days=7&category={cat}"),
+            None,
+        )
+        .await;
     assert_eq!(
         in_cat["items"].as_array().unwrap().len(),
         2,
         "bestsellers of the category only"
     );
     // Lifetime sales drive the popularity sort of listings.
-    let list: Value = app
-        .get("/api/v1/products?sort=popularity")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/products?sort=popularity", None).await;
     assert_eq!(list["items"][0]["name"], "goods 2");
     assert_eq!(list["items"][0]["sales_count"], 52);
 }
@@ -526,17 +502,15 @@ async fn seeded_catalog_is_browsable_and_balanced() {
     assert_eq!(checked, report.variants);
     assert!(findings.is_empty());
 
-    let tree: Value = app.get("/api/v1/categories").await.json().await.unwrap();
+    let tree: Value = app.get_json("/api/v1/categories", None).await;
     assert_eq!(tree["items"].as_array().unwrap().len(), 6);
     let books = tree["items"][0]["id"].as_str().unwrap();
     let page: Value = app
-        .get(&format!(
-            "/api/v1/products?category={books}&sort=price_asc&limit=50"
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            &format!("/api/v1/products?category={books}&sort=price_asc&limit=50"),
+            None,
+        )
+        .await;
     let items = page["items"].as_array().unwrap();
     assert!(!items.is_empty(), "books were seeded");
     assert!(
@@ -545,14 +519,11 @@ async fn seeded_catalog_is_browsable_and_balanced() {
             .all(|i| i["status"] == "ON_SALE" || i["status"] == "SOLD_OUT")
     );
     let detail: Value = app
-        .get(&format!(
-            "/api/v1/products/{}",
-            items[0]["id"].as_str().unwrap()
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(
+            &format!("/api/v1/products/{}", items[0]["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert!(!detail["variants"].as_array().unwrap().is_empty());
 
     // Seeding again adds to the catalog without clashing (new sellers, new SKUs).
@@ -606,7 +577,7 @@ async fn view_counts_are_unique_visitors_per_day() {
     app.services.views.flush(&app.services).await.unwrap();
     assert_eq!(view_count(&app, &p).await, 16);
     // The product detail shows the stored count.
-    let detail: Value = app.get(&path).await.json().await.unwrap();
+    let detail: Value = app.get_json(&path, None).await;
     assert_eq!(detail["view_count"], 16);
 }
 
@@ -659,7 +630,7 @@ async fn mixed_status_listings_merge_into_one_ordered_keyset() {
                 if let Some(c) = &after {
                     url.push_str(&format!("&after={c}"));
                 }
-                let page: Value = app.get(&url).await.json().await.unwrap();
+                let page: Value = app.get_json(&url, None).await;
                 for item in page["items"].as_array().unwrap() {
                     seen.push(item["id"].as_str().unwrap().to_owned());
                 }
@@ -710,11 +681,8 @@ async fn variants_are_added_and_changed_by_the_owner() {
     );
     assert_ne!(v["id"], p["id"]);
     let detail: Value = app
-        .get_auth(&format!("/api/v1/products/{id}"), &s.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/products/{id}"), Some(&s.access))
+        .await;
     assert_eq!(detail["variants"].as_array().unwrap().len(), 2);
 
     // Changing it by that id works; a price below zero conflicts with the product's price.
@@ -753,11 +721,8 @@ async fn variants_are_added_and_changed_by_the_owner() {
         .await;
     assert_problem(res, StatusCode::FORBIDDEN, "not_product_owner").await;
     let detail: Value = app
-        .get_auth(&format!("/api/v1/products/{id}"), &s.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/products/{id}"), Some(&s.access))
+        .await;
     let names: Vec<&str> = detail["variants"]
         .as_array()
         .unwrap()

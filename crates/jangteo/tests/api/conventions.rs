@@ -142,12 +142,7 @@ async fn a_body_must_be_an_object_and_an_array_changes_nothing() {
             assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
         assert_eq!(fields(&problem), ["(body)"], "{body}");
     }
-    let me: Value = app
-        .get_auth("/api/v1/me", &s.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", Some(&s.access)).await;
     assert_ne!(me["display_name"], "x", "profile unchanged");
     assert!(me["phone"].is_null(), "profile unchanged: {me}");
 }

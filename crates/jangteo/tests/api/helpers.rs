@@ -247,6 +247,13 @@ impl TestApp {
         self.request(Method::GET, path, Some(token), None).await
     }
 
+    /// The JSON body of a GET that must succeed.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        let res = self.request(Method::GET, path, token, None).await;
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.expect("json")
+    }
+
     pub async fn signup(&self, email: &str) -> Response {
         self.post(
             "/api/v1/auth/signup",

@@ -111,15 +111,10 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
     assert_eq!(gif["position"], 1);
 
     // Detail lists them cover first; the listing shows the cover.
-    let detail: Value = app
-        .get(&format!("/api/v1/products/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.get_json(&format!("/api/v1/products/{id}"), None).await;
     assert_eq!(detail["images"][0]["id"], png["id"]);
     assert_eq!(detail["images"][1]["id"], gif["id"]);
-    let page: Value = app.get("/api/v1/products").await.json().await.unwrap();
+    let page: Value = app.get_json("/api/v1/products", None).await;
     assert_eq!(page["items"][0]["cover"]["id"], png["id"]);
 
     // Another seller can neither add, reorder nor delete; nothing changes.
@@ -169,9 +164,9 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let listed: Value = app.get(&images).await.json().await.unwrap();
+    let listed: Value = app.get_json(&images, None).await;
     assert_eq!(listed["items"][0]["id"], gif["id"]);
-    let page: Value = app.get("/api/v1/products").await.json().await.unwrap();
+    let page: Value = app.get_json("/api/v1/products", None).await;
     assert_eq!(page["items"][0]["cover"]["id"], gif["id"]);
     // An order that is not exactly the product's images is refused.
     let bad = app
@@ -201,12 +196,7 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
         files_under(&app.files_dir),
         [key_of(gif["url"].as_str().unwrap())]
     );
-    let detail: Value = app
-        .get(&format!("/api/v1/products/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = app.get_json(&format!("/api/v1/products/{id}"), None).await;
     assert_eq!(detail["images"].as_array().unwrap().len(), 1);
     assert_problem(
         app.delete_auth(

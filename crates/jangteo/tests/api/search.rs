@@ -168,11 +168,8 @@ async fn search_follows_the_catalog() {
 
     // Autocomplete and popular terms.
     let suggestions: Value = app
-        .get("/api/v1/search/autocomplete?q=wire")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/search/autocomplete?q=wire", None)
+        .await;
     assert_eq!(suggestions["items"][0]["title"], "Wireless Headphones");
     // Popular terms count searchers, not searches: three searches by this guest count
     // once, a signed-in shopper once more.
@@ -181,12 +178,7 @@ async fn search_follows_the_catalog() {
     }
     let res = app.get_auth("/api/v1/search?q=이어폰", &s.access).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let terms: Value = app
-        .get("/api/v1/search/popular-terms")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let terms: Value = app.get_json("/api/v1/search/popular-terms", None).await;
     assert_eq!(terms["items"][0]["term"], "이어폰");
     assert_eq!(terms["items"][0]["count"], 2);
 
@@ -275,12 +267,7 @@ async fn popular_terms_cannot_be_poisoned() {
     for i in 1..=3 {
         search_from(format!("192.0.2.{i}"), "wireless").await;
     }
-    let terms: Value = app
-        .get("/api/v1/search/popular-terms")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let terms: Value = app.get_json("/api/v1/search/popular-terms", None).await;
     let items: Vec<(String, u64)> = terms["items"]
         .as_array()
         .unwrap()
