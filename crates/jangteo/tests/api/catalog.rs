@@ -373,6 +373,7 @@ async fn listings_filter_sort_and_page_by_keyset() {
         "sort=cheapest",
         "limit=0",
         "after=garbage",
+        "after=",
         "after=1~zz",
         "min_price=abc",
         "status=ON_SALE,GONE",
