@@ -1,5 +1,6 @@
 //! Building and loading a lindera dictionary from MeCab source, on a tiny hand-written
 //! dictionary so it runs everywhere; the real one is exercised by tests/morphology.rs.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failed test
 
 use std::fs;
 use std::path::Path;

@@ -1,5 +1,6 @@
 //! Korean morphology with the real mecab-ko-dic. Needs JANGTEO_KO_DIC at build time (see
 //! scripts/ko-dic/build.sh); without it these tests are reported as ignored, with the reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failed test
 
 mod common;
 

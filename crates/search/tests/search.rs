@@ -1,5 +1,6 @@
 //! Search behaviour, run with every available analyzer (the bigram fallback always, the
 //! morphological one when JANGTEO_KO_DIC is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failed test
 
 mod common;
 

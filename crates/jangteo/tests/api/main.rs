@@ -3,6 +3,7 @@
 //! `JANGTEO_TEST_DATABASE_URL` (a PostgreSQL or MySQL server URL; each test creates its own
 //! database there); without it, each test uses SQLite in a temporary directory.
 //! All tests compile into this one binary so the suite builds and links once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failed test
 
 mod helpers;
 

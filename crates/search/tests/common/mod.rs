@@ -1,3 +1,5 @@
+//! Test support: panicking on a broken fixture is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::sync::OnceLock;
