@@ -510,3 +510,36 @@ async fn invisible_characters_and_look_alike_addresses_are_refused() {
     let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(fields(&p), ["shop_name"]);
 }
+
+/// Verification attempts are limited per account *and* client: an attacker guessing codes
+/// for someone's address cannot use up the owner's attempts from another address.
+#[tokio::test]
+async fn code_limits_count_per_account_and_client() {
+    let app = spawn_app_with(|c| {
+        c.trust_forwarded_for = true;
+        c.rate_limits.code_per_account = 2;
+    })
+    .await;
+    app.signup("coded@example.com").await;
+    let code = app.latest_code("coded@example.com");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let verify_from = |ip: &'static str, code: String| {
+        app.http
+            .post(app.url("/api/v1/auth/verify"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"email": "coded@example.com", "code": code}))
+            .send()
+    };
+    for _ in 0..2 {
+        let res = verify_from("203.0.113.9", wrong.to_owned()).await.unwrap();
+        assert_problem(res, StatusCode::UNAUTHORIZED, "code_mismatch").await;
+    }
+    let res = verify_from("203.0.113.9", wrong.to_owned()).await.unwrap();
+    assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    let res = verify_from("192.0.2.1", code).await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the owner verifies from elsewhere"
+    );
+}

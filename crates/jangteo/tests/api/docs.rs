@@ -69,15 +69,7 @@ async fn api_reference_page_works_offline() {
     assert_eq!(res.status(), StatusCode::OK);
     let page = res.text().await.unwrap();
     assert!(page.contains("swagger-ui"), "the page is the API reference");
-    let initializer = app
-        .http
-        .get(app.url("/docs/swagger-initializer.js"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let initializer = app.get_text("/docs/swagger-initializer.js").await;
     for text in [&page, &initializer] {
         assert!(
             !text.contains("http://") && !text.contains("https://"),

@@ -247,6 +247,11 @@ impl TestApp {
         self.request(Method::GET, path, Some(token), None).await
     }
 
+    /// The text body of a plain GET (no token), whatever its status.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("text body")
+    }
+
     /// The JSON body of a GET that must succeed.
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
         let res = self.request(Method::GET, path, token, None).await;

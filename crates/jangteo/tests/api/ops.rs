@@ -23,15 +23,7 @@ async fn health_readiness_and_metrics() {
     assert_eq!(res.json::<Value>().await.unwrap()["database"], "ok");
 
     app.signup("metrics@example.com").await;
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/metrics").await;
     assert!(
         text.contains(
             "http_requests_total{method=\"POST\",route=\"/api/v1/auth/signup\",status=\"201\"}"
@@ -116,15 +108,7 @@ async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
             assert!(res.status().is_client_error(), "{}", res.status());
         }
     }
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/metrics").await;
     assert!(
         !text.contains(&tag),
         "no made-up method or path became a label"
