@@ -6,8 +6,10 @@
 pub mod address;
 pub mod catalog;
 pub mod email;
+pub mod events;
 pub mod ids;
 pub mod images;
+pub mod jobs;
 pub mod mask;
 pub mod money;
 pub mod password;

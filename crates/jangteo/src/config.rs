@@ -48,6 +48,10 @@ pub struct Config {
     /// Rate limits and the login-failure throttle (the api crate's settings, as they are).
     pub rate_limits: jangteo_api::RateLimitSettings,
     pub files: FilesConfig,
+    /// The outbox relay: batch size, lease, attempts before parking, retention.
+    pub outbox: jangteo_services::outbox::OutboxSettings,
+    /// The durable job runner: concurrency, lease, polling.
+    pub jobs: jangteo_services::jobs::JobSettings,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -106,6 +110,8 @@ impl Default for Config {
             mail: MailConfig::default(),
             rate_limits: Default::default(),
             files: FilesConfig::default(),
+            outbox: Default::default(),
+            jobs: Default::default(),
         }
     }
 }

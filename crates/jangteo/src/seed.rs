@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 use chrono::{Duration, Utc};
 use jangteo_core::Role;
+use jangteo_core::events::DomainEvent;
 use jangteo_services::Services;
 use jangteo_store::entities::{product_categories, products, sellers, users, variants};
 use jangteo_store::{TransactionTrait, insert_many};
@@ -392,19 +393,24 @@ pub async fn seed(services: &Services, opts: SeedOptions) -> anyhow::Result<Seed
             }
         }
         variants_written += variant_rows.len() as u64;
-        let txn = services.db.begin().await?;
-        insert_many(&txn, product_rows).await?;
-        insert_many(&txn, link_rows).await?;
-        for chunk in chunked(variant_rows, BATCH) {
-            insert_many(&txn, chunk).await?;
+        // One unit of work per batch: the rows and one event per product commit together,
+        // and the server's relay indexes them (also when this runs beside it, as the CLI).
+        let mut tx = services.begin().await?;
+        for p in &product_rows {
+            if let sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) = &p.id {
+                tx.record(DomainEvent::ProductChanged { product_id: *id });
+            }
         }
-        txn.commit().await?;
+        insert_many(tx.conn(), product_rows).await?;
+        insert_many(tx.conn(), link_rows).await?;
+        for chunk in chunked(variant_rows, BATCH) {
+            insert_many(tx.conn(), chunk).await?;
+        }
+        tx.commit().await?;
         done += n;
         bar.set_position(done);
     }
     bar.finish_and_clear();
-    // Listings are cached; the seeded products must show on the next read.
-    services.catalog_cache.changed(Uuid::nil()).await;
     Ok(SeedReport {
         products: opts.products,
         variants: variants_written,

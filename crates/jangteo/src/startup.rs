@@ -11,7 +11,10 @@ use jangteo_services::Services;
 use jangteo_services::clock::{Clock, SystemClock};
 use jangteo_services::files::FileStore;
 use jangteo_services::images::ImageSettings;
+use jangteo_services::jobs::JobRunner;
 use jangteo_services::mail::{FileMailer, Mailer, SmtpMailer};
+use jangteo_services::outbox::{Outbox, Subscriber};
+use jangteo_services::ports::LocalBus;
 use jangteo_services::tokens::TokenKeys;
 use jangteo_store::{DatabaseConnection, DbSettings};
 use tokio::net::TcpListener;
@@ -24,11 +27,13 @@ use crate::serve::{Drain, serve};
 /// answered with `Connection: close`) before idle ones are closed.
 const DRAIN_WINDOW: Duration = Duration::from_secs(1);
 
-/// Replacements for adapters, used by tests (a clock they can move, a mailer they can read).
+/// Replacements for adapters, used by tests (a clock they can move, a mailer they can read,
+/// outbox subscribers of their own).
 #[derive(Default)]
 pub struct Overrides {
     pub clock: Option<Arc<dyn Clock>>,
     pub mailer: Option<Arc<dyn Mailer>>,
+    pub subscribers: Vec<Arc<dyn Subscriber>>,
 }
 
 pub struct Application {
@@ -133,6 +138,9 @@ fn build_services(
             max_bytes: config.files.max_image_bytes,
             public_base_url: config.files.public_base_url.clone(),
         }),
+        outbox: Arc::new(Outbox::new(config.outbox.clone(), overrides.subscribers)),
+        jobs: Arc::new(JobRunner::new(config.jobs.clone())),
+        bus: Arc::new(LocalBus::default()),
     })
 }
 
@@ -202,13 +210,6 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
-        let services = &self.state.services;
-        let indexer = services.search.take_events().map(|events| {
-            tokio::spawn(jangteo_services::search::run_indexer(
-                services.clone(),
-                events,
-            ))
-        });
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
@@ -219,6 +220,31 @@ impl Application {
             async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             }
+        };
+        // The relay and the runner outlive the HTTP drain: requests finishing during it may
+        // still commit events and jobs.
+        let (work_tx, work_rx) = tokio::sync::watch::channel(false);
+        let work_stopped = move || {
+            let mut rx = work_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+        let services = self.state.services.clone();
+        if let Err(e) = services.jobs.schedule_recurring(&services).await {
+            tracing::warn!(error = %e, "housekeeping jobs not scheduled");
+        }
+        // The relay runs only where the search index is owned (its first subscriber);
+        // the job runner runs in every server process, sharing the queue by lease.
+        let relay = services.search.is_enabled().then(|| {
+            let s = services.clone();
+            let stop = work_stopped();
+            tokio::spawn(async move { s.outbox.run(&s, stop).await })
+        });
+        let runner = {
+            let s = services.clone();
+            let stop = work_stopped();
+            tokio::spawn(async move { s.jobs.run(&s, stop).await })
         };
         let drain = Drain {
             window: DRAIN_WINDOW,
@@ -237,10 +263,19 @@ impl Application {
             let _ = metrics.await;
         }
         housekeeping.abort();
-        if let Some(indexer) = indexer {
-            // Index what was written before shutdown, then stop.
-            self.state.services.search.flush().await;
-            indexer.abort();
+        let _ = work_tx.send(true);
+        // Requests are done: the relay and the runner finish the round in hand (no job is
+        // left half-done by a clean stop) and exit. Whatever is still queued stays in the
+        // database for the next start.
+        if let Some(relay) = relay
+            && tokio::time::timeout(self.grace, relay).await.is_err()
+        {
+            tracing::warn!("outbox relay still busy at the end of the grace period");
+        }
+        if tokio::time::timeout(self.grace, runner).await.is_err() {
+            tracing::warn!(
+                "jobs still running at the end of the grace period; their leases will expire"
+            );
         }
         // Keep the views counted since the last periodic flush.
         if let Err(e) = self.state.services.views.flush(&self.state.services).await {
@@ -252,39 +287,17 @@ impl Application {
     }
 }
 
-/// Periodic upkeep: forget idle rate-limit keys, flush view counts, sweep image files of
-/// deleted products and orphaned uploads, and purge long-expired refresh tokens.
+/// Upkeep of this process's own memory: forget idle rate-limit keys and write the unique
+/// visitors its sketches counted. Work on shared data (token purge, image sweep, outbox
+/// pruning) is durable jobs instead, run once per interval by whichever process claims it.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
-    let mut rounds: u64 = 0;
     loop {
         tick.tick().await;
         state.limits.shrink();
         if let Err(e) = state.services.views.flush(&state.services).await {
             tracing::warn!(error = %e, "view counts not flushed");
         }
-        if rounds % 60 == 30 {
-            match state.services.images().sweep().await {
-                Ok(r) if r.of_deleted_products + r.orphan_files > 0 => tracing::info!(
-                    of_deleted_products = r.of_deleted_products,
-                    orphan_files = r.orphan_files,
-                    "image files swept"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "image sweep failed"),
-            }
-        }
-        if rounds.is_multiple_of(60) {
-            let cutoff = state.services.clock.now() - chrono::Duration::days(7);
-            match jangteo_store::accounts::purge_expired_refresh_tokens(&state.services.db, cutoff)
-                .await
-            {
-                Ok(n) if n > 0 => tracing::info!(purged = n, "expired refresh tokens purged"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "refresh token purge failed"),
-            }
-        }
-        rounds += 1;
     }
 }
 

@@ -5,12 +5,14 @@ use chrono::{DateTime, Utc};
 use jangteo_core::verification::{self, CodeCheck, PendingCode};
 use jangteo_core::{Email, FieldErrors, Role, ids, password, validation};
 use jangteo_store::entities::{email_codes, refresh_tokens, users};
-use jangteo_store::{StoreError, TransactionTrait, accounts as store};
+use jangteo_store::{StoreError, accounts as store};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use crate::error::NotFoundAs;
+use crate::jobs::SendMail;
 use crate::tokens::{self, Principal};
+use crate::tx::UnitOfWork;
 use crate::{ServiceError, ServiceResult, Services, mail, passwords};
 
 pub struct Accounts<'a> {
@@ -137,20 +139,18 @@ impl<'a> Accounts<'a> {
         };
         let code = tokens::new_code();
         let code_row = self.code_row(user.id, &code, now);
-        let txn = self.db().begin().await?;
-        store::insert_user(&txn, user.clone())
+        let mut txn = self.s.begin().await?;
+        store::insert_user(txn.conn(), user.clone())
             .await
             .map_err(|e| match e {
                 StoreError::Conflict => email_taken(),
                 other => other.into(),
             })?;
-        store::put_email_code(&txn, code_row).await?;
+        store::put_email_code(txn.conn(), code_row).await?;
+        // The mail is a job of this transaction: queued with the account or not at all,
+        // sent (and retried) by the job runner, so the request never waits for SMTP.
+        self.queue_code_mail(&mut txn, &user.email, &code).await?;
         txn.commit().await?;
-
-        // The account exists even if the mail fails; the user can ask for a new code.
-        if let Err(e) = self.mail_code(&user.email, &code).await {
-            tracing::error!(error = %e, user_id = %user.id, "verification mail failed");
-        }
         user.try_into()
     }
 
@@ -164,9 +164,15 @@ impl<'a> Accounts<'a> {
         }
     }
 
-    async fn mail_code(&self, to: &str, code: &str) -> anyhow::Result<()> {
+    async fn queue_code_mail(
+        &self,
+        tx: &mut UnitOfWork<'_>,
+        to: &str,
+        code: &str,
+    ) -> ServiceResult<()> {
         let m = mail::verification_code(to, code, verification::CODE_TTL_MINUTES);
-        self.s.mailer.send(&m).await
+        tx.enqueue(&SendMail::from(m), None, None).await?;
+        Ok(())
     }
 
     /// Sends a new code to an unverified account. Silent for unknown or verified addresses
@@ -175,7 +181,7 @@ impl<'a> Accounts<'a> {
         // The answer is the same whether or not the address has an unverified account, a
         // recent code or a working mail server: none of that is the asker's to learn
         // (ARCHITECTURE.md, "What responses reveal"). A resend inside the cool-down sends
-        // nothing, and a failed send is logged.
+        // nothing, and a failed send is retried by the job runner, then logged.
         let email = Email::parse("email", email_raw.unwrap_or_default())?;
         let Some(user) = store::find_user_by_email(self.db(), email.as_str()).await? else {
             return Ok(());
@@ -190,11 +196,10 @@ impl<'a> Accounts<'a> {
             return Ok(());
         }
         let code = tokens::new_code();
-        store::put_email_code(self.db(), self.code_row(user.id, &code, now)).await?;
-        if let Err(e) = self.mail_code(&user.email, &code).await {
-            tracing::error!(error = %e, user_id = %user.id, "verification mail failed");
-        }
-        Ok(())
+        let mut tx = self.s.begin().await?;
+        store::put_email_code(tx.conn(), self.code_row(user.id, &code, now)).await?;
+        self.queue_code_mail(&mut tx, &user.email, &code).await?;
+        tx.commit().await
     }
 
     /// Checks a verification code. Wrong guesses are counted atomically and lock the code
@@ -232,9 +237,9 @@ impl<'a> Accounts<'a> {
         };
         match verification::check(state, now, hash == pending.code_hash) {
             CodeCheck::Accepted => {
-                let txn = self.db().begin().await?;
+                let txn = self.s.begin().await?;
                 let consumed = store::consume_email_code(
-                    &txn,
+                    txn.conn(),
                     user.id,
                     &hash,
                     verification::MAX_ATTEMPTS,
@@ -246,7 +251,7 @@ impl<'a> Accounts<'a> {
                     txn.rollback().await?;
                     return Err(code_locked());
                 }
-                store::mark_verified(&txn, user.id, now).await?;
+                store::mark_verified(txn.conn(), user.id, now).await?;
                 txn.commit().await?;
                 Ok(())
             }
@@ -392,20 +397,22 @@ impl<'a> Accounts<'a> {
         // Claim and successor in one transaction: a racing presentation of the same token
         // blocks on the claimed row until the successor is committed, so its family
         // revocation (below) also revokes the successor. No live token survives a reuse.
-        let txn = self.db().begin().await?;
-        if !store::claim_refresh_token(&txn, row.id, now).await? {
+        let txn = self.s.begin().await?;
+        if !store::claim_refresh_token(txn.conn(), row.id, now).await? {
             txn.rollback().await?;
             // Another request rotated (or revoked) it a moment ago: same as reuse.
             return Err(self.reuse_detected(&row, now).await);
         }
-        let user = store::find_user(&txn, row.user_id)
+        let user = store::find_user(txn.conn(), row.user_id)
             .await
             .map_err(|_| invalid())?;
         let principal = Principal {
             user_id: user.id,
             role: parse_role(&user.role)?,
         };
-        let pair = self.issue_pair(&txn, principal, row.family_id).await?;
+        let pair = self
+            .issue_pair(txn.conn(), principal, row.family_id)
+            .await?;
         txn.commit().await?;
         Ok(pair)
     }

@@ -3,8 +3,8 @@
 
 use jangteo_core::address::{self, AddressFields, AddressInput};
 use jangteo_core::ids;
+use jangteo_store::addresses as store;
 use jangteo_store::entities::addresses::Model as Address;
-use jangteo_store::{TransactionTrait, addresses as store};
 use uuid::Uuid;
 
 use crate::error::NotFoundAs;
@@ -44,8 +44,8 @@ impl<'a> AddressBook<'a> {
     ) -> ServiceResult<Address> {
         let fields = AddressFields::parse(input)?;
         let now = self.s.clock.now();
-        let txn = self.s.db.begin().await?;
-        let existing = store::count(&txn, user_id).await?;
+        let txn = self.s.begin().await?;
+        let existing = store::count(txn.conn(), user_id).await?;
         if existing >= address::MAX_PER_USER {
             return Err(ServiceError::conflict(
                 "address_limit_reached",
@@ -69,9 +69,9 @@ impl<'a> AddressBook<'a> {
             created_at: now,
             updated_at: now,
         };
-        store::insert(&txn, row.clone()).await?;
+        store::insert(txn.conn(), row.clone()).await?;
         if row.is_default {
-            store::clear_default(&txn, user_id, row.id, now).await?;
+            store::clear_default(txn.conn(), user_id, row.id, now).await?;
         }
         txn.commit().await?;
         Ok(row)
@@ -83,8 +83,8 @@ impl<'a> AddressBook<'a> {
         id: Uuid,
         patch: AddressPatch<'_>,
     ) -> ServiceResult<Address> {
-        let txn = self.s.db.begin().await?;
-        let current = store::find_owned(&txn, user_id, id)
+        let txn = self.s.begin().await?;
+        let current = store::find_owned(txn.conn(), user_id, id)
             .await
             .not_found_as("address")?;
         let p = patch.fields;
@@ -104,7 +104,7 @@ impl<'a> AddressBook<'a> {
         }
         let now = self.s.clock.now();
         let updated = store::update(
-            &txn,
+            txn.conn(),
             Address {
                 label: merged.label,
                 recipient: merged.recipient,
@@ -119,18 +119,18 @@ impl<'a> AddressBook<'a> {
         )
         .await?;
         if updated.is_default {
-            store::clear_default(&txn, user_id, updated.id, now).await?;
+            store::clear_default(txn.conn(), user_id, updated.id, now).await?;
         }
         txn.commit().await?;
         Ok(updated)
     }
 
     pub async fn delete(&self, user_id: Uuid, id: Uuid) -> ServiceResult<()> {
-        let txn = self.s.db.begin().await?;
-        store::delete_owned(&txn, user_id, id)
+        let txn = self.s.begin().await?;
+        store::delete_owned(txn.conn(), user_id, id)
             .await
             .not_found_as("address")?;
-        store::ensure_default(&txn, user_id, self.s.clock.now()).await?;
+        store::ensure_default(txn.conn(), user_id, self.s.clock.now()).await?;
         txn.commit().await?;
         Ok(())
     }

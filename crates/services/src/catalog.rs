@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jangteo_core::catalog::{self as rules, ProductStatus};
+use jangteo_core::events::DomainEvent;
 use jangteo_core::{FieldErrors, Role, ids, validation};
+use jangteo_store::StoreError;
 use jangteo_store::catalog::{self as store, ListCursor, ProductFilter, ProductSort};
 use jangteo_store::entities::{categories, products, variants};
-use jangteo_store::{StoreError, TransactionTrait};
 use uuid::Uuid;
 
 use crate::error::NotFoundAs;
@@ -173,8 +174,14 @@ impl CatalogCache {
         self.generation.load(Ordering::SeqCst)
     }
 
-    pub async fn changed(&self, product_id: Uuid) {
-        self.details.invalidate(&product_id).await;
+    /// Drops what committed events made stale: the details of the products they name, and
+    /// every cached page (by bumping the generation).
+    pub async fn apply(&self, events: &[jangteo_core::events::DomainEvent]) {
+        for e in events {
+            if let Some(id) = e.product_id() {
+                self.details.invalidate(&id).await;
+            }
+        }
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -290,7 +297,8 @@ impl<'a> Catalog<'a> {
             position,
             created_at: self.now(),
         };
-        store::insert_category(&self.s.db, row)
+        let tx = self.s.begin().await?;
+        store::insert_category(tx.conn(), row)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict => {
@@ -298,6 +306,7 @@ impl<'a> Catalog<'a> {
                 }
                 other => other.into(),
             })?;
+        tx.commit().await?;
         Ok(CategoryRef { id, name, slug })
     }
 
@@ -315,13 +324,13 @@ impl<'a> Catalog<'a> {
         name: Option<&str>,
     ) -> ServiceResult<CategoryRef> {
         let name = validation::required_text("name", name, 1, 60)?;
-        let c = store::rename_category(&self.s.db, id, &name)
+        let mut tx = self.s.begin().await?;
+        let c = store::rename_category(tx.conn(), id, &name)
             .await
             .not_found_as("category")?;
-        self.s
-            .catalog_cache
-            .generation
-            .fetch_add(1, Ordering::SeqCst);
+        // Listings, pages and search documents of its products show the name.
+        tx.record(DomainEvent::CategoryChanged { category_id: id });
+        tx.commit().await?;
         Ok(CategoryRef {
             id: c.id,
             name: c.name,
@@ -429,14 +438,16 @@ impl<'a> Catalog<'a> {
             created_at: now,
             updated_at: now,
         };
-        let txn = self.s.db.begin().await?;
-        store::insert_product(&txn, product).await?;
-        store::set_product_categories(&txn, product_id, &category_ids).await?;
+        let mut tx = self.s.begin().await?;
+        store::insert_product(tx.conn(), product).await?;
+        store::set_product_categories(tx.conn(), product_id, &category_ids).await?;
         for v in variant_rows {
-            store::insert_variant(&txn, v).await.map_err(sku_taken)?;
+            store::insert_variant(tx.conn(), v)
+                .await
+                .map_err(sku_taken)?;
         }
-        txn.commit().await?;
-        self.s.catalog_changed(product_id).await;
+        tx.record(DomainEvent::ProductChanged { product_id });
+        tx.commit().await?;
         self.load_detail(product_id).await
     }
 
@@ -638,25 +649,26 @@ impl<'a> Catalog<'a> {
             self.require_categories(ids).await?;
         }
         next.updated_at = self.now();
-        let txn = self.s.db.begin().await?;
-        store::update_product(&txn, next)
+        let mut tx = self.s.begin().await?;
+        store::update_product(tx.conn(), next)
             .await
             .not_found_as("product")?;
         if let Some(ids) = category_ids {
-            store::set_product_categories(&txn, id, &ids).await?;
+            store::set_product_categories(tx.conn(), id, &ids).await?;
         }
-        txn.commit().await?;
-        self.s.catalog_changed(id).await;
+        tx.record(DomainEvent::ProductChanged { product_id: id });
+        tx.commit().await?;
         self.load_detail(id).await
     }
 
     pub async fn delete_product(&self, who: Principal, id: Uuid) -> ServiceResult<()> {
         self.owned(who, id).await?;
-        store::soft_delete_product(&self.s.db, id, self.now())
+        let mut tx = self.s.begin().await?;
+        store::soft_delete_product(tx.conn(), id, self.now())
             .await
             .not_found_as("product")?;
-        self.s.catalog_changed(id).await;
-        Ok(())
+        tx.record(DomainEvent::ProductChanged { product_id: id });
+        tx.commit().await
     }
 
     /// Adds a variant; returns it as the product's detail now lists it.
@@ -678,10 +690,12 @@ impl<'a> Catalog<'a> {
             ));
         }
         let variant_id = row.id;
-        store::insert_variant(&self.s.db, row)
+        let mut tx = self.s.begin().await?;
+        store::insert_variant(tx.conn(), row)
             .await
             .map_err(sku_taken)?;
-        self.s.catalog_changed(product_id).await;
+        tx.record(DomainEvent::ProductChanged { product_id });
+        tx.commit().await?;
         self.load_detail(product_id)
             .await?
             .variants
@@ -722,8 +736,9 @@ impl<'a> Catalog<'a> {
         if delta.is_some_and(|d| !rules::variant_price_in_range(p.price, d)) {
             return Err(variant_price_conflict());
         }
+        let mut tx = self.s.begin().await?;
         store::update_variant_details(
-            &self.s.db,
+            tx.conn(),
             variant_id,
             &name,
             &options,
@@ -731,7 +746,8 @@ impl<'a> Catalog<'a> {
             self.now(),
         )
         .await?;
-        self.s.catalog_changed(product_id).await;
+        tx.record(DomainEvent::ProductChanged { product_id });
+        tx.commit().await?;
         self.load_detail(product_id).await
     }
 
@@ -909,16 +925,18 @@ impl<'a> Catalog<'a> {
             .collect())
     }
 
-    /// Records units sold (called by the order flow when an order is paid).
+    /// Records units sold on the day of `at` directly, for imports of past sales. Sales made
+    /// here are counted by the sales subscriber from their stock changes instead.
     pub async fn record_sale(
         &self,
         product_id: Uuid,
         units: i64,
         at: DateTime<Utc>,
     ) -> ServiceResult<()> {
-        store::record_sale(&self.s.db, product_id, day_number(at), units).await?;
-        self.s.catalog_changed(product_id).await;
-        Ok(())
+        let mut tx = self.s.begin().await?;
+        store::record_sale(tx.conn(), product_id, day_number(at), units).await?;
+        tx.record(DomainEvent::ProductChanged { product_id });
+        tx.commit().await
     }
 }
 

@@ -8,9 +8,9 @@
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
+use jangteo_core::events::DomainEvent;
 use jangteo_core::images::{self as rules, ImageFormat, ImageRejection};
 use jangteo_core::{FieldErrors, ids};
-use jangteo_store::TransactionTrait;
 use jangteo_store::entities::product_images;
 use jangteo_store::images as store;
 use sha2::{Digest, Sha256};
@@ -189,10 +189,7 @@ impl<'a> ProductImages<'a> {
             .map_err(file_store_down)?;
         let recorded = self.record(product_id, id, &key, info, sha256).await;
         match recorded {
-            Ok(view) => {
-                self.s.catalog_changed(product_id).await;
-                Ok(view)
-            }
+            Ok(view) => Ok(view),
             Err(e) => {
                 if let Err(cleanup) = self.s.files.delete(&key).await {
                     tracing::warn!(error = format!("{cleanup:#}"), key, "orphaned image file");
@@ -211,11 +208,11 @@ impl<'a> ProductImages<'a> {
         sha256: String,
     ) -> ServiceResult<ImageView> {
         let now = self.s.clock.now();
-        let txn = self.s.db.begin().await?;
-        store::lock_product(&txn, product_id, now)
+        let mut tx = self.s.begin().await?;
+        store::lock_product(tx.conn(), product_id, now)
             .await
             .not_found_as("product")?;
-        let existing = store::list_images(&txn, product_id).await?;
+        let existing = store::list_images(tx.conn(), product_id).await?;
         if existing.len() >= rules::MAX_IMAGES_PER_PRODUCT {
             return Err(too_many());
         }
@@ -231,8 +228,9 @@ impl<'a> ProductImages<'a> {
             sha256,
             created_at: now,
         };
-        store::insert_image(&txn, row.clone()).await?;
-        txn.commit().await?;
+        store::insert_image(tx.conn(), row.clone()).await?;
+        tx.record(DomainEvent::ProductChanged { product_id });
+        tx.commit().await?;
         Ok(ImageView::from_row(&self.s.image_settings, row))
     }
 
@@ -243,15 +241,15 @@ impl<'a> ProductImages<'a> {
         image_id: Uuid,
     ) -> ServiceResult<()> {
         self.s.catalog().owned(who, product_id).await?;
-        let txn = self.s.db.begin().await?;
-        store::lock_product(&txn, product_id, self.s.clock.now())
+        let mut tx = self.s.begin().await?;
+        store::lock_product(tx.conn(), product_id, self.s.clock.now())
             .await
             .not_found_as("product")?;
-        let row = store::delete_image(&txn, product_id, image_id)
+        let row = store::delete_image(tx.conn(), product_id, image_id)
             .await
             .not_found_as("image")?;
-        txn.commit().await?;
-        self.s.catalog_changed(product_id).await;
+        tx.record(DomainEvent::ProductChanged { product_id });
+        tx.commit().await?;
         // The row is gone, so the file is unreachable through the API; failing to remove
         // it costs disk space, not correctness.
         if let Err(e) = self.s.files.delete(&row.object_key).await {
@@ -342,11 +340,11 @@ impl<'a> ProductImages<'a> {
         order: &[Uuid],
     ) -> ServiceResult<Vec<ImageView>> {
         self.s.catalog().owned(who, product_id).await?;
-        let txn = self.s.db.begin().await?;
-        store::lock_product(&txn, product_id, self.s.clock.now())
+        let mut tx = self.s.begin().await?;
+        store::lock_product(tx.conn(), product_id, self.s.clock.now())
             .await
             .not_found_as("product")?;
-        let current = store::list_images(&txn, product_id).await?;
+        let current = store::list_images(tx.conn(), product_id).await?;
         let mut wanted = order.to_vec();
         wanted.sort_unstable();
         let mut have: Vec<Uuid> = current.iter().map(|i| i.id).collect();
@@ -358,10 +356,11 @@ impl<'a> ProductImages<'a> {
             ));
         }
         for (position, id) in order.iter().enumerate() {
-            store::set_position(&txn, *id, i32::try_from(position).unwrap_or(i32::MAX)).await?;
+            store::set_position(tx.conn(), *id, i32::try_from(position).unwrap_or(i32::MAX))
+                .await?;
         }
-        txn.commit().await?;
-        self.s.catalog_changed(product_id).await;
+        tx.record(DomainEvent::ProductChanged { product_id });
+        tx.commit().await?;
         self.list(product_id).await
     }
 }

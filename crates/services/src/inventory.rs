@@ -1,16 +1,19 @@
 //! Stock adjustments by sellers and admins, the ledger, and the audit. Every change goes
-//! through `store::inventory::change_stock` inside a transaction: a conditional update plus
-//! a ledger row, so stock can neither go negative nor drift from its ledger.
+//! through `store::inventory::change_stock` inside a unit of work: a conditional update, a
+//! ledger row and a `StockChanged` event that commit together, so stock can neither go
+//! negative nor drift from its ledger, and every change reaches the index and the counters.
 
 use jangteo_core::catalog::{self as rules, MAX_STOCK};
+use jangteo_core::events::DomainEvent;
 use jangteo_core::{FieldErrors, validation};
+use jangteo_store::catalog;
 use jangteo_store::entities::inventory_ledger;
 use jangteo_store::inventory::{self as store, AuditFinding, StockChange};
-use jangteo_store::{TransactionTrait, catalog};
 use uuid::Uuid;
 
 use crate::error::NotFoundAs;
 use crate::tokens::Principal;
+use crate::tx::UnitOfWork;
 use crate::{ServiceError, ServiceResult, Services};
 
 /// Reasons a person may give; SALE and CANCEL are written by the order flow only.
@@ -69,13 +72,14 @@ impl<'a> Inventory<'a> {
             actor_id: Some(who.user_id),
             at: self.s.clock.now(),
         };
-        let stock = self.apply(&change).await?;
-        self.s.catalog_changed(product_id).await;
+        let mut tx = self.s.begin().await?;
+        let stock = change_in(&mut tx, product_id, &change).await?;
+        tx.commit().await?;
         Ok(stock)
     }
 
-    /// Takes `qty` units for a sale (or any system reason); `Ok(None)` when stock is short.
-    /// The order flow calls this; tests race it directly.
+    /// Takes `qty` units for a sale (or any system reason) in its own unit of work;
+    /// `Ok(None)` when stock is short. Tests race it directly.
     pub async fn take(
         &self,
         variant_id: Uuid,
@@ -83,7 +87,33 @@ impl<'a> Inventory<'a> {
         reason: &str,
         reference: Option<&str>,
     ) -> ServiceResult<Option<i64>> {
+        let mut tx = self.s.begin().await?;
+        let stock = self
+            .take_in(&mut tx, variant_id, qty, reason, reference)
+            .await?;
+        if stock.is_some() {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(stock)
+    }
+
+    /// Takes `qty` units inside the caller's unit of work (checkout takes stock, uses a
+    /// coupon and writes the order in one commit). `Ok(None)` when stock is short; the
+    /// caller decides whether that fails the whole unit.
+    pub async fn take_in(
+        &self,
+        tx: &mut UnitOfWork<'_>,
+        variant_id: Uuid,
+        qty: i64,
+        reason: &str,
+        reference: Option<&str>,
+    ) -> ServiceResult<Option<i64>> {
         let qty = rules::quantity("qty", qty)?;
+        let Some(product_id) = store::product_of(tx.conn(), variant_id).await? else {
+            return Err(ServiceError::NotFound("variant"));
+        };
         let change = StockChange {
             variant_id,
             delta: -qty,
@@ -92,34 +122,14 @@ impl<'a> Inventory<'a> {
             actor_id: None,
             at: self.s.clock.now(),
         };
-        match self.apply(&change).await {
-            Ok(stock) => {
-                if let Some(product_id) = store::product_of(&self.s.db, variant_id).await? {
-                    self.s.catalog_changed(product_id).await;
-                }
-                Ok(Some(stock))
-            }
+        match change_in(tx, product_id, &change).await {
+            Ok(stock) => Ok(Some(stock)),
             Err(ServiceError::Conflict {
                 code: "insufficient_stock",
                 ..
             }) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-
-    async fn apply(&self, change: &StockChange<'_>) -> ServiceResult<i64> {
-        let txn = self.s.db.begin().await?;
-        if !store::change_stock(&txn, change, MAX_STOCK).await? {
-            txn.rollback().await?;
-            return Err(if change.delta < 0 {
-                ServiceError::conflict("insufficient_stock", "not enough stock for this change")
-            } else {
-                ServiceError::conflict("stock_limit", "stock would exceed the maximum")
-            });
-        }
-        let stock = store::stock_of(&txn, change.variant_id).await?;
-        txn.commit().await?;
-        Ok(stock)
     }
 
     pub async fn ledger(
@@ -141,4 +151,27 @@ impl<'a> Inventory<'a> {
     pub async fn audit(&self) -> ServiceResult<(u64, Vec<AuditFinding>)> {
         Ok(store::audit(&self.s.db).await?)
     }
+}
+
+/// One stock change with its ledger row and its event, in the caller's unit of work.
+async fn change_in(
+    tx: &mut UnitOfWork<'_>,
+    product_id: Uuid,
+    change: &StockChange<'_>,
+) -> ServiceResult<i64> {
+    if !store::change_stock(tx.conn(), change, MAX_STOCK).await? {
+        return Err(if change.delta < 0 {
+            ServiceError::conflict("insufficient_stock", "not enough stock for this change")
+        } else {
+            ServiceError::conflict("stock_limit", "stock would exceed the maximum")
+        });
+    }
+    let stock = store::stock_of(tx.conn(), change.variant_id).await?;
+    tx.record(DomainEvent::StockChanged {
+        product_id,
+        variant_id: change.variant_id,
+        delta: change.delta,
+        reason: change.reason.to_owned(),
+    });
+    Ok(stock)
 }

@@ -10,11 +10,15 @@ mod error;
 pub mod files;
 pub mod images;
 pub mod inventory;
+pub mod jobs;
 pub mod mail;
+pub mod outbox;
 pub mod passwords;
+pub mod ports;
 pub mod search;
 pub mod sellers;
 pub mod tokens;
+pub mod tx;
 pub mod views;
 
 use std::sync::Arc;
@@ -47,6 +51,12 @@ pub struct Services {
     /// Uploaded files (product images): local directory or S3-compatible bucket.
     pub files: files::FileStore,
     pub image_settings: Arc<images::ImageSettings>,
+    /// The relay of the transactional outbox and its subscribers.
+    pub outbox: Arc<outbox::Outbox>,
+    /// The durable job runner.
+    pub jobs: Arc<jobs::JobRunner>,
+    /// Fan-out of committed events within (in-process adapter) or across processes.
+    pub bus: Arc<dyn ports::EventBus>,
 }
 
 impl Services {
@@ -60,13 +70,6 @@ impl Services {
 
     pub fn sellers(&self) -> sellers::Sellers<'_> {
         sellers::Sellers::new(self)
-    }
-
-    /// Every catalog write ends here: cached reads of the product are dropped and the
-    /// search index is told to refresh it.
-    pub async fn catalog_changed(&self, product_id: uuid::Uuid) {
-        self.catalog_cache.changed(product_id).await;
-        self.search.product_changed(product_id);
     }
 
     pub fn catalog(&self) -> catalog::Catalog<'_> {

@@ -1,8 +1,10 @@
-//! Product search wired to the catalog. Catalog writes publish "product changed" events on
-//! an in-process channel; one indexer task drains them in batches, loads the products and
-//! upserts (or removes) their documents, then commits once per batch — so a burst of
-//! writes costs one tantivy commit, and the request that wrote never waits for the index.
-//! `jangteo reindex` rebuilds the whole index from the database.
+//! Product search wired to the catalog. Catalog writes record domain events in their unit
+//! of work; the outbox relay hands them in batches to the search subscriber
+//! (`outbox/subscribers/search_index.rs`), which loads the products and upserts (or
+//! removes) their documents with one tantivy commit per batch — so a burst of writes costs
+//! one commit, the request that wrote never waits for the index, and a change committed
+//! before a crash is indexed after the restart. `jangteo reindex` rebuilds the whole index
+//! from the database.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -15,29 +17,21 @@ use jangteo_search::{
     KoreanAnalyzer, PopularTerms, ProductDocument, SearchIndex, SearchPage, SearchRequest,
     Suggestion,
 };
+use jangteo_store::ConnectionTrait;
 use jangteo_store::catalog::{self as store, ListCursor, ProductFilter, ProductSort};
 use jangteo_store::entities::{categories, products};
-use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::catalog::ProductSummary;
 use crate::{ServiceError, ServiceResult, Services};
 
-/// Most events handled per index commit.
-const BATCH: usize = 1_000;
-
-pub enum IndexEvent {
-    Changed(Uuid),
-    /// Answered once every earlier event is indexed and committed.
-    Flush(oneshot::Sender<()>),
-}
+/// Most products read and indexed per tantivy commit.
+pub(crate) const BATCH: usize = 1_000;
 
 pub struct Search {
     /// None for processes that do not own the index (CLI commands): tantivy allows one
     /// writer per index directory, and that is the server's.
     index: Option<Arc<SearchIndex>>,
-    events: mpsc::UnboundedSender<IndexEvent>,
-    receiver: Mutex<Option<mpsc::UnboundedReceiver<IndexEvent>>>,
     terms: Mutex<PopularTerms>,
     /// Result pages of recent queries, as returned. Keyed by the index generation (bumped
     /// by every index commit) and the catalog generation (bumped by every catalog write, so
@@ -67,11 +61,8 @@ impl Search {
     }
 
     fn with_index(index: Option<Arc<SearchIndex>>) -> Self {
-        let (events, receiver) = mpsc::unbounded_channel();
         Self {
             index,
-            events,
-            receiver: Mutex::new(Some(receiver)),
             // Popular terms of the last hour, in one-minute buckets, 10,000 distinct terms.
             terms: Mutex::new(PopularTerms::new(
                 Duration::from_secs(3600),
@@ -114,27 +105,39 @@ impl Search {
         self.index.as_ref().is_some_and(|i| i.needs_reindex())
     }
 
-    pub fn product_changed(&self, id: Uuid) {
-        if self.index.is_some() {
-            let _ = self.events.send(IndexEvent::Changed(id));
-        }
+    /// True when this process owns the index (the server; not CLI commands).
+    pub fn is_enabled(&self) -> bool {
+        self.index.is_some()
     }
 
-    /// Waits until every change published before this call is searchable.
-    pub async fn flush(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.events.send(IndexEvent::Flush(tx)).is_ok() {
-            let _ = rx.await;
-        }
-    }
-
-    /// The event stream, for the one indexer task of this process.
-    pub fn take_events(&self) -> Option<mpsc::UnboundedReceiver<IndexEvent>> {
-        self.index.as_ref()?;
-        self.receiver
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
+    /// Re-reads `ids` and upserts their documents (removing those no longer public), in
+    /// one index commit.
+    /// Reads through `c`: the subscriber's transaction (SQLite has one connection).
+    pub(crate) async fn index_products(
+        &self,
+        c: &impl ConnectionTrait,
+        ids: &[Uuid],
+    ) -> ServiceResult<()> {
+        let index = self.index()?;
+        let docs = documents(c, store::find_products(c, ids).await?).await?;
+        let ids = ids.to_vec();
+        tokio::task::spawn_blocking(move || -> ServiceResult<()> {
+            let present: HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+            for id in &ids {
+                let id = id.to_string();
+                if !present.contains(id.as_str()) {
+                    index.delete(&id).map_err(internal)?;
+                }
+            }
+            for doc in &docs {
+                index.upsert(doc).map_err(internal)?;
+            }
+            index.commit().map_err(internal)
+        })
+        .await
+        .map_err(internal)??;
+        self.committed();
+        Ok(())
     }
 
     fn record_term(&self, query: &str, client: &str, at: std::time::SystemTime) {
@@ -145,64 +148,10 @@ impl Search {
     }
 }
 
-/// Drains index events until the channel closes.
-pub async fn run_indexer(services: Services, mut events: mpsc::UnboundedReceiver<IndexEvent>) {
-    while let Some(first) = events.recv().await {
-        let mut changed = HashSet::new();
-        let mut waiting = Vec::new();
-        let mut next = Some(first);
-        while let Some(event) = next {
-            match event {
-                IndexEvent::Changed(id) => {
-                    changed.insert(id);
-                }
-                IndexEvent::Flush(done) => waiting.push(done),
-            }
-            next = if changed.len() < BATCH {
-                events.try_recv().ok()
-            } else {
-                None
-            };
-        }
-        if !changed.is_empty() {
-            let ids: Vec<Uuid> = changed.into_iter().collect();
-            if let Err(e) = index_products(&services, &ids).await {
-                tracing::error!(error = %e, count = ids.len(), "indexing failed; run `jangteo reindex`");
-            }
-        }
-        for done in waiting {
-            let _ = done.send(());
-        }
-    }
-}
-
-async fn index_products(services: &Services, ids: &[Uuid]) -> ServiceResult<()> {
-    let index = services.search.index()?;
-    let docs = documents(services, store::find_products(&services.db, ids).await?).await?;
-    let ids = ids.to_vec();
-    tokio::task::spawn_blocking(move || -> ServiceResult<()> {
-        let present: HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
-        for id in &ids {
-            let id = id.to_string();
-            if !present.contains(id.as_str()) {
-                index.delete(&id).map_err(internal)?;
-            }
-        }
-        for doc in &docs {
-            index.upsert(doc).map_err(internal)?;
-        }
-        index.commit().map_err(internal)
-    })
-    .await
-    .map_err(internal)??;
-    services.search.committed();
-    Ok(())
-}
-
 /// Search documents for the public products among `rows`; drafts, hidden and deleted
 /// products get none (and are removed from the index).
 async fn documents(
-    services: &Services,
+    db: &impl ConnectionTrait,
     rows: Vec<products::Model>,
 ) -> ServiceResult<Vec<ProductDocument>> {
     let rows: Vec<products::Model> = rows
@@ -213,7 +162,6 @@ async fn documents(
         })
         .collect();
     let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
-    let db = &services.db;
     let all_categories = store::list_categories(db).await?;
     let by_simple: HashMap<String, &categories::Model> = all_categories
         .iter()
@@ -398,7 +346,7 @@ impl Services {
                 id: last.id,
             });
             let n = rows.len();
-            for doc in documents(self, rows).await? {
+            for doc in documents(&self.db, rows).await? {
                 rebuild.add(&doc).map_err(internal)?;
             }
             progress(rebuild.added());
@@ -431,7 +379,18 @@ impl Services {
         let any = !store::list_products(&self.db, &filter, ProductSort::Newest, None, 1)
             .await?
             .is_empty();
-        if self.search.needs_reindex() || (any && self.search.num_docs() == 0) {
+        // An empty index with public products and no events on their way (a data directory
+        // restored without its index, or one from before the outbox) is rebuilt; pending
+        // events are the relay's to index.
+        let unindexed = any
+            && self.search.num_docs() == 0
+            && jangteo_store::outbox::count(
+                &self.db,
+                Some(jangteo_store::outbox::EventStatus::Pending),
+            )
+            .await?
+                == 0;
+        if self.search.needs_reindex() || unindexed {
             return Ok(Some(self.reindex(|_| {}).await?));
         }
         Ok(None)

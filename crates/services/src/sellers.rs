@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use jangteo_core::seller::{self, ApplicationStatus, BusinessNumber};
 use jangteo_core::{FieldErrors, Role, ids, validation};
 use jangteo_store::entities::{seller_applications, sellers};
-use jangteo_store::{StoreError, TransactionTrait, accounts, sellers as store};
+use jangteo_store::{StoreError, accounts, sellers as store};
 use uuid::Uuid;
 
 use crate::error::NotFoundAs;
@@ -154,15 +154,16 @@ impl<'a> Sellers<'a> {
             _ => None,
         };
         let now = self.s.clock.now();
-        let txn = self.s.db.begin().await?;
-        let app = store::find_application(&txn, id)
+        let txn = self.s.begin().await?;
+        let app = store::find_application(txn.conn(), id)
             .await
             .not_found_as("application")?;
         let status = match decision {
             Decision::Approve => ApplicationStatus::Approved,
             Decision::Reject { .. } => ApplicationStatus::Rejected,
         };
-        if !store::decide_application(&txn, id, status.as_str(), reason, admin.user_id, now).await?
+        if !store::decide_application(txn.conn(), id, status.as_str(), reason, admin.user_id, now)
+            .await?
         {
             return Err(ServiceError::conflict(
                 "application_decided",
@@ -171,7 +172,7 @@ impl<'a> Sellers<'a> {
         }
         if status == ApplicationStatus::Approved {
             store::insert_seller(
-                &txn,
+                txn.conn(),
                 sellers::Model {
                     user_id: app.user_id,
                     shop_name: app.shop_name.clone(),
@@ -187,9 +188,9 @@ impl<'a> Sellers<'a> {
                 }
                 other => other.into(),
             })?;
-            accounts::set_role(&txn, app.user_id, Role::Seller.as_str(), now).await?;
+            accounts::set_role(txn.conn(), app.user_id, Role::Seller.as_str(), now).await?;
         }
-        let decided = store::find_application(&txn, id).await?;
+        let decided = store::find_application(txn.conn(), id).await?;
         txn.commit().await?;
         decided.try_into()
     }

@@ -71,10 +71,11 @@ impl ViewCounter {
             out
         };
         // One transaction for the batch: on SQLite one sync instead of one per product.
-        let txn = jangteo_store::TransactionTrait::begin(&services.db).await?;
+        let txn = services.begin().await?;
         for (product, day, visitors) in &estimates {
             // Products are only soft-deleted, so the foreign key always holds.
-            jangteo_store::catalog::put_daily_visitors(&txn, *product, *day, *visitors).await?;
+            jangteo_store::catalog::put_daily_visitors(txn.conn(), *product, *day, *visitors)
+                .await?;
         }
         txn.commit().await?;
         for (product, _, _) in &estimates {

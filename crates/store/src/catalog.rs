@@ -547,6 +547,25 @@ pub async fn put_daily_visitors(
     Ok(total)
 }
 
+/// Products filed under any of the given categories (e.g. a renamed one and its
+/// descendants).
+pub async fn products_in_categories(
+    c: &impl ConnectionTrait,
+    category_ids: &[Uuid],
+) -> StoreResult<Vec<Uuid>> {
+    if category_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(product_categories::Entity::find()
+        .select_only()
+        .column(product_categories::Column::ProductId)
+        .distinct()
+        .filter(product_categories::Column::CategoryId.is_in(category_ids.to_vec()))
+        .into_tuple()
+        .all(c)
+        .await?)
+}
+
 /// (product, category) links of the given products.
 pub async fn category_links(
     c: &impl ConnectionTrait,

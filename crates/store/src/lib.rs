@@ -13,7 +13,9 @@ pub mod entities;
 mod error;
 pub mod images;
 pub mod inventory;
+pub mod jobs;
 pub mod migrations;
+pub mod outbox;
 pub mod sellers;
 
 pub use connect::{Backend, DbSettings, PoolStats, connect, pool_stats};

@@ -31,7 +31,7 @@ async fn full_account_flow() {
     )
     .await;
 
-    let code = app.latest_code("kim.cs@example.com");
+    let code = app.latest_code("kim.cs@example.com").await;
     let res = app.verify("KIM.cs@example.com", &code).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["email_verified"], true);
@@ -89,7 +89,7 @@ async fn full_account_flow() {
 async fn wrong_code_then_right_code() {
     let app = spawn_app().await;
     app.signup("lee@example.com").await;
-    let code = app.latest_code("lee@example.com");
+    let code = app.latest_code("lee@example.com").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     assert_problem(
         app.verify("lee@example.com", wrong).await,
@@ -119,7 +119,7 @@ async fn wrong_code_then_right_code() {
 async fn expired_code_is_refused_and_a_new_one_works() {
     let app = spawn_app().await;
     app.signup("park@example.com").await;
-    let code = app.latest_code("park@example.com");
+    let code = app.latest_code("park@example.com").await;
     app.clock.advance(Duration::minutes(16));
     assert_problem(
         app.verify("park@example.com", &code).await,
@@ -140,7 +140,7 @@ async fn expired_code_is_refused_and_a_new_one_works() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let fresh = app.latest_code("park@example.com");
+    let fresh = app.latest_code("park@example.com").await;
     assert_eq!(
         app.verify("park@example.com", &fresh).await.status(),
         StatusCode::OK
@@ -151,7 +151,7 @@ async fn expired_code_is_refused_and_a_new_one_works() {
 async fn too_many_wrong_codes_lock_the_code() {
     let app = spawn_app().await;
     app.signup("choi@example.com").await;
-    let code = app.latest_code("choi@example.com");
+    let code = app.latest_code("choi@example.com").await;
     let wrong = if code == "999999" { "888888" } else { "999999" };
     for _ in 0..4 {
         assert_eq!(
@@ -185,7 +185,11 @@ async fn too_many_wrong_codes_lock_the_code() {
             StatusCode::ACCEPTED
         );
     }
-    assert_eq!(app.latest_code("choi@example.com"), code, "no new code yet");
+    assert_eq!(
+        app.latest_code("choi@example.com").await,
+        code,
+        "no new code yet"
+    );
     app.clock.advance(Duration::seconds(61));
     assert_eq!(
         app.post(
@@ -196,7 +200,7 @@ async fn too_many_wrong_codes_lock_the_code() {
         .status(),
         StatusCode::ACCEPTED
     );
-    let fresh = app.latest_code("choi@example.com");
+    let fresh = app.latest_code("choi@example.com").await;
     assert_eq!(
         app.verify("choi@example.com", &fresh).await.status(),
         StatusCode::OK
@@ -207,7 +211,7 @@ async fn too_many_wrong_codes_lock_the_code() {
 async fn parallel_wrong_guesses_cannot_exceed_the_attempt_limit() {
     let app = spawn_app().await;
     app.signup("guess@example.com").await;
-    let code = app.latest_code("guess@example.com");
+    let code = app.latest_code("guess@example.com").await;
     let guesses: Vec<String> = (0..40u32)
         .map(|i| format!("{:06}", (i * 7919) % 1_000_000))
         .filter(|g| *g != code)
@@ -521,7 +525,7 @@ async fn code_limits_count_per_account_and_client() {
     })
     .await;
     app.signup("coded@example.com").await;
-    let code = app.latest_code("coded@example.com");
+    let code = app.latest_code("coded@example.com").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let verify_from = |ip: &'static str, code: String| {
         app.http

@@ -39,6 +39,10 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server; `tweak` adjusts the test configuration first.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    // JANGTEO_TEST_LOG=debug (or any filter) shows the servers' logs, for a failing test.
+    if let Ok(level) = std::env::var("JANGTEO_TEST_LOG") {
+        jangteo::telemetry::init("pretty", &level);
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, backend) = match fresh_database().await {
         Some(url) => {
@@ -74,7 +78,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         &config,
         Overrides {
             clock: Some(clock.clone()),
-            mailer: None,
+            ..Overrides::default()
         },
     )
     .await
@@ -267,8 +271,28 @@ impl TestApp {
         .await
     }
 
-    /// The code of the newest verification mail written for `email`.
-    pub fn latest_code(&self, email: &str) -> String {
+    /// Delivers every committed event to the outbox subscribers (search index, counters).
+    pub async fn settle(&self) {
+        self.services
+            .outbox
+            .settle(&self.services, std::time::Duration::from_secs(30))
+            .await
+            .expect("outbox settles");
+    }
+
+    /// Runs every job that is due at the test clock's time (mail, housekeeping).
+    pub async fn run_jobs(&self) -> usize {
+        self.services
+            .jobs
+            .run_due(&self.services, std::time::Duration::from_secs(30))
+            .await
+            .expect("jobs run")
+    }
+
+    /// The code of the newest verification mail written for `email` (mail is a job: due
+    /// jobs run first).
+    pub async fn latest_code(&self, email: &str) -> String {
+        self.run_jobs().await;
         let mut files: Vec<_> = std::fs::read_dir(&self.mail_dir)
             .expect("mail directory exists")
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -303,7 +327,7 @@ impl TestApp {
     pub async fn user(&self, email: &str) -> Session {
         let res = self.signup(email).await;
         assert_eq!(res.status(), StatusCode::CREATED, "signup of {email}");
-        let code = self.latest_code(email);
+        let code = self.latest_code(email).await;
         assert_eq!(self.verify(email, &code).await.status(), StatusCode::OK);
         self.session(email, PASSWORD).await
     }

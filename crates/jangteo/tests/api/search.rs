@@ -99,7 +99,7 @@ async fn search_follows_the_catalog() {
     let mut draft = product("한정판 비공개", "김작가", "x", 1000, "S-5", 1, &books);
     draft["status"] = json!("DRAFT");
     app.product(&s, draft).await;
-    app.services.search.flush().await;
+    app.settle().await;
 
     let page = search(&app, "q=한정판").await;
     let found = names(&page);
@@ -153,17 +153,17 @@ async fn search_follows_the_catalog() {
     let path = format!("/api/v1/products/{}", limited["id"].as_str().unwrap());
     app.patch_auth(&path, &s.access, json!({"name": "초판 특별판"}))
         .await;
-    app.services.search.flush().await;
+    app.settle().await;
     assert_eq!(names(&search(&app, "q=특별판").await)[0], "초판 특별판");
     // That page is now cached; a price change shows in the very next search, without
     // waiting for the index (the cache keys on the catalog's generation too).
     app.patch_auth(&path, &s.access, json!({"price": 17000}))
         .await;
     assert_eq!(search(&app, "q=특별판").await["items"][0]["price"], 17000);
-    app.services.search.flush().await;
+    app.settle().await;
     app.patch_auth(&path, &s.access, json!({"status": "HIDDEN"}))
         .await;
-    app.services.search.flush().await;
+    app.settle().await;
     assert!(!names(&search(&app, "q=특별판").await).contains(&"초판 특별판".to_owned()));
 
     // Autocomplete and popular terms.
@@ -198,25 +198,66 @@ async fn a_rebuilt_index_answers_like_the_live_one() {
         progress: false,
     };
     jangteo::seed::seed(&app.services, opts).await.unwrap();
-    // Seeding bypasses events; the catch-up at start (or `jangteo reindex`) indexes it.
+    // The live index is fed only by events: the seed's, then edits over HTTP.
+    app.settle().await;
     assert_eq!(
         app.services.search_catch_up().await.unwrap(),
-        Some(150 - draft_count(&app).await)
+        None,
+        "events indexed the seed; no rebuild needed"
     );
+    let public = 150 - draft_count(&app).await;
+    assert_eq!(app.services.search.num_docs(), public);
+    let admin = app.admin().await;
+    let all: Value = app.get_json("/api/v1/products?limit=100", None).await;
+    let items = all["items"].as_array().unwrap();
+    let (first, second) = (
+        items[0]["id"].as_str().unwrap(),
+        items[1]["id"].as_str().unwrap(),
+    );
+    let res = app
+        .patch_auth(
+            &format!("/api/v1/products/{first}"),
+            &admin.access,
+            json!({"name": "한정판 무선 이어폰 특가", "price": 12_000}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .delete_auth(&format!("/api/v1/products/{second}"), &admin.access)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let tree: Value = app.get_json("/api/v1/categories", None).await;
+    let top = tree["items"][0]["id"].as_str().unwrap();
+    let res = app
+        .patch_auth(
+            &format!("/api/v1/categories/{top}"),
+            &admin.access,
+            json!({"name": "새이름분류"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.settle().await;
     let queries = [
         "q=한정판",
         "q=wireless",
         "q=이어폰&sort=price_asc",
         "sort=newest&size=50",
         "q=ㅁㅅ",
+        "q=새이름분류",
+        "q=특가",
     ];
-    let mut before = Vec::new();
+    let mut live = Vec::new();
     for q in queries {
-        before.push(search(&app, q).await);
+        live.push(search(&app, q).await);
     }
+    assert!(
+        live[5]["total"].as_u64().unwrap() > 0,
+        "the renamed category is searchable by its new name"
+    );
+    assert_eq!(live[6]["items"][0]["id"], first, "the edit is indexed");
     let n = app.services.reindex(|_| {}).await.unwrap();
-    assert!(n > 100);
-    for (q, expected) in queries.iter().zip(before) {
+    assert_eq!(n, public - 1, "the deleted product is not rebuilt");
+    for (q, expected) in queries.iter().zip(live) {
         assert_eq!(search(&app, q).await, expected, "{q}");
     }
 }
@@ -241,7 +282,7 @@ async fn popular_terms_cannot_be_poisoned() {
                "variants": [{"sku": "WH-1", "name": "black", "stock": 5}]}),
     )
     .await;
-    app.services.search.flush().await;
+    app.settle().await;
     let search_from = |ip: String, q: &'static str| {
         let url = reqwest::Url::parse_with_params(&app.url("/api/v1/search"), &[("q", q)]).unwrap();
         let req = app.http.get(url).header("x-forwarded-for", ip);

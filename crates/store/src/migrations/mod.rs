@@ -7,6 +7,7 @@ mod lock;
 mod m20261122_000001_accounts;
 mod m20261122_000002_catalog;
 mod m20261122_000003_product_images;
+mod m20261201_000004_outbox_and_jobs;
 
 pub use lock::MigrationLock;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_accounts::Migration),
             Box::new(m20261122_000002_catalog::Migration),
             Box::new(m20261122_000003_product_images::Migration),
+            Box::new(m20261201_000004_outbox_and_jobs::Migration),
         ]
     }
 }

@@ -1,0 +1,67 @@
+//! Domain events: facts a committed transaction established, written as outbox rows in that
+//! same transaction and delivered to subscribers afterwards (at least once; each subscriber
+//! applies an event at most once). The serialized form is stored, so variants and fields
+//! are only ever added, never renamed.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// Anything a product's page, listing row or search document shows may have changed:
+    /// fields, status, variants, categories, images, deletion.
+    ProductChanged { product_id: Uuid },
+    /// Stock of a variant moved by `delta` (negative for a sale), with the ledger's reason.
+    StockChanged {
+        product_id: Uuid,
+        variant_id: Uuid,
+        delta: i64,
+        reason: String,
+    },
+    /// A category's name (or place) changed: every product filed under it, or under one of
+    /// its descendants, shows the new name.
+    CategoryChanged { category_id: Uuid },
+}
+
+impl DomainEvent {
+    /// The stored kind, for filtering and for admins reading the outbox.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ProductChanged { .. } => "product_changed",
+            Self::StockChanged { .. } => "stock_changed",
+            Self::CategoryChanged { .. } => "category_changed",
+        }
+    }
+
+    /// The product whose reads this event makes stale, if it concerns one product.
+    pub fn product_id(&self) -> Option<Uuid> {
+        match self {
+            Self::ProductChanged { product_id } | Self::StockChanged { product_id, .. } => {
+                Some(*product_id)
+            }
+            Self::CategoryChanged { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_form_is_tagged_and_round_trips() {
+        let id = Uuid::nil();
+        let e = DomainEvent::StockChanged {
+            product_id: id,
+            variant_id: id,
+            delta: -2,
+            reason: "SALE".into(),
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.starts_with("{\"type\":\"stock_changed\""), "{json}");
+        assert_eq!(serde_json::from_str::<DomainEvent>(&json).unwrap(), e);
+        assert_eq!(e.kind(), "stock_changed");
+        assert_eq!(e.product_id(), Some(id));
+    }
+}

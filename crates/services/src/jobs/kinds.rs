@@ -1,0 +1,165 @@
+//! The job kinds, and the one place a stored kind is turned back into code.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::Job;
+use crate::Services;
+use crate::mail::Mail;
+
+/// One e-mail. Verification codes travel in the payload until the mail is sent and the row
+/// deleted; the stored code itself is only a hash (`email_codes`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl From<Mail> for SendMail {
+    fn from(m: Mail) -> Self {
+        Self {
+            to: m.to,
+            subject: m.subject,
+            text: m.text,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Job for SendMail {
+    const KIND: &'static str = "send_mail";
+    // 1 + 2 + … + 32 s: about a minute of retries, well inside a code's lifetime.
+    const MAX_ATTEMPTS: u32 = 6;
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let mail = Mail {
+            to: self.to,
+            subject: self.subject,
+            text: self.text,
+        };
+        services.mailer.send(&mail).await
+    }
+}
+
+/// Deletes refresh tokens that expired more than a week ago (a reused one younger than
+/// that is still recognised as a replay).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PurgeRefreshTokens {}
+
+#[async_trait::async_trait]
+impl Job for PurgeRefreshTokens {
+    const KIND: &'static str = "purge_refresh_tokens";
+    const MAX_ATTEMPTS: u32 = u32::MAX;
+    const EVERY: Option<Duration> = Some(Duration::from_secs(3_600));
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let cutoff = services.clock.now() - chrono::Duration::days(7);
+        let n = jangteo_store::accounts::purge_expired_refresh_tokens(&services.db, cutoff).await?;
+        if n > 0 {
+            tracing::info!(purged = n, "expired refresh tokens purged");
+        }
+        Ok(())
+    }
+}
+
+/// Removes image files of deleted products and uploads no row points to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SweepImages {}
+
+#[async_trait::async_trait]
+impl Job for SweepImages {
+    const KIND: &'static str = "sweep_images";
+    const MAX_ATTEMPTS: u32 = u32::MAX;
+    const EVERY: Option<Duration> = Some(Duration::from_secs(3_600));
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let r = services.images().sweep().await?;
+        if r.of_deleted_products + r.orphan_files > 0 {
+            tracing::info!(
+                of_deleted_products = r.of_deleted_products,
+                orphan_files = r.orphan_files,
+                "image files swept"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Deletes delivered outbox events past the retention period.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PruneEvents {}
+
+#[async_trait::async_trait]
+impl Job for PruneEvents {
+    const KIND: &'static str = "prune_events";
+    const MAX_ATTEMPTS: u32 = u32::MAX;
+    const EVERY: Option<Duration> = Some(Duration::from_secs(3_600));
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let n = services.prune_events().await?;
+        if n > 0 {
+            tracing::info!(pruned = n, "delivered outbox events pruned");
+        }
+        Ok(())
+    }
+}
+
+/// What the runner does after a job of this kind succeeded.
+pub(super) struct Outcome {
+    pub every: Option<Duration>,
+}
+
+/// Runs a stored job. An unknown kind (a row from a newer version) is an error, so it is
+/// retried and eventually parked rather than silently dropped.
+pub(super) async fn dispatch(
+    services: &Services,
+    kind: &str,
+    payload: &str,
+) -> anyhow::Result<Outcome> {
+    async fn go<J: Job>(services: &Services, payload: &str) -> anyhow::Result<Outcome> {
+        let job: J = serde_json::from_str(payload)?;
+        job.run(services).await?;
+        Ok(Outcome { every: J::EVERY })
+    }
+    match kind {
+        SendMail::KIND => go::<SendMail>(services, payload).await,
+        PurgeRefreshTokens::KIND => go::<PurgeRefreshTokens>(services, payload).await,
+        SweepImages::KIND => go::<SweepImages>(services, payload).await,
+        PruneEvents::KIND => go::<PruneEvents>(services, payload).await,
+        other => anyhow::bail!("unknown job kind {other:?}"),
+    }
+}
+
+/// Queues each recurring job once (a dedup key per kind): on every start, harmlessly.
+pub(super) async fn schedule_recurring(services: &Services) -> crate::ServiceResult<()> {
+    // First runs a minute after start, when start-up work (a reindex) is behind us.
+    let first = Some(services.clock.now() + chrono::Duration::minutes(1));
+    let mut tx = services.begin().await?;
+    for kind in [
+        PurgeRefreshTokens::KIND,
+        SweepImages::KIND,
+        PruneEvents::KIND,
+    ] {
+        requeue(&mut tx, kind, first).await?;
+    }
+    tx.commit().await
+}
+
+/// Re-queues a recurring job for its next run (inside the transaction that deletes the
+/// finished one, so the dedup key is free again).
+pub(super) async fn requeue(
+    tx: &mut crate::tx::UnitOfWork<'_>,
+    kind: &str,
+    due_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> crate::ServiceResult<()> {
+    let key = Some(kind.to_owned());
+    match kind {
+        PurgeRefreshTokens::KIND => tx.enqueue(&PurgeRefreshTokens {}, due_at, key).await?,
+        SweepImages::KIND => tx.enqueue(&SweepImages {}, due_at, key).await?,
+        PruneEvents::KIND => tx.enqueue(&PruneEvents {}, due_at, key).await?,
+        _ => false,
+    };
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Sales counters (SPEC F2.5 popularity): units sold per product and day, and the lifetime
+//! total the popularity sort reads. Fed by stock changes whose reason is a sale (or its
+//! cancellation); the counter update commits with the processed record, so each sale is
+//! counted exactly once however often it is delivered.
+
+use jangteo_core::events::DomainEvent;
+use jangteo_store::DatabaseTransaction;
+use jangteo_store::catalog as store;
+
+use crate::Services;
+use crate::catalog::day_number;
+use crate::outbox::{Delivery, Subscriber};
+
+pub struct SalesCounter;
+
+/// Ledger reasons that move the sales counters: a sale takes stock, a cancellation returns it.
+fn counts(reason: &str) -> bool {
+    matches!(reason, "SALE" | "CANCEL")
+}
+
+#[async_trait::async_trait]
+impl Subscriber for SalesCounter {
+    fn name(&self) -> &'static str {
+        "sales_counter"
+    }
+
+    fn wants(&self, event: &DomainEvent) -> bool {
+        matches!(event, DomainEvent::StockChanged { reason, .. } if counts(reason))
+    }
+
+    async fn apply(
+        &self,
+        _services: &Services,
+        tx: &DatabaseTransaction,
+        events: &[Delivery],
+    ) -> anyhow::Result<()> {
+        for d in events {
+            if let DomainEvent::StockChanged {
+                product_id,
+                delta,
+                reason,
+                ..
+            } = &d.event
+                && counts(reason)
+            {
+                // A sale of 2 is a delta of -2: 2 units sold; a cancellation takes them back.
+                let units = delta.checked_neg().unwrap_or(i64::MAX);
+                store::record_sale(tx, *product_id, day_number(d.at), units).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! Keeps the search index in step with the catalog: every product an event touches is
+//! re-read and its document upserted (or removed), one tantivy commit per batch. Applying
+//! an event twice re-reads the same rows, so the index effect is idempotent even where a
+//! crash between the index commit and the processed record repeats it.
+
+use std::collections::HashSet;
+
+use jangteo_core::events::DomainEvent;
+use jangteo_store::DatabaseTransaction;
+use jangteo_store::catalog as store;
+use uuid::Uuid;
+
+use crate::Services;
+use crate::outbox::{Delivery, Subscriber};
+
+pub struct SearchIndexer;
+
+#[async_trait::async_trait]
+impl Subscriber for SearchIndexer {
+    fn name(&self) -> &'static str {
+        "search_index"
+    }
+
+    fn wants(&self, _event: &DomainEvent) -> bool {
+        true
+    }
+
+    async fn apply(
+        &self,
+        services: &Services,
+        tx: &DatabaseTransaction,
+        events: &[Delivery],
+    ) -> anyhow::Result<()> {
+        if !services.search.is_enabled() {
+            // A process without the index (CLI commands) never runs the relay; if one
+            // does, failing keeps the events for the server instead of dropping them.
+            anyhow::bail!("this process does not own the search index");
+        }
+        let mut products: HashSet<Uuid> = HashSet::new();
+        for d in events {
+            match &d.event {
+                DomainEvent::ProductChanged { product_id }
+                | DomainEvent::StockChanged { product_id, .. } => {
+                    products.insert(*product_id);
+                }
+                DomainEvent::CategoryChanged { category_id } => {
+                    // The renamed category's products and its descendants' carry its name
+                    // in their documents (a category path lists every ancestor).
+                    let root = match store::find_category(tx, *category_id).await {
+                        Ok(c) => c,
+                        Err(jangteo_store::StoreError::NotFound) => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    let subtree = store::subtree_ids(tx, &root).await?;
+                    products.extend(store::products_in_categories(tx, &subtree).await?);
+                }
+            }
+        }
+        let ids: Vec<Uuid> = products.into_iter().collect();
+        for chunk in ids.chunks(crate::search::BATCH) {
+            services.search.index_products(tx, chunk).await?;
+        }
+        Ok(())
+    }
+}

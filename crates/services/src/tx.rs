@@ -1,0 +1,127 @@
+//! The unit of work: one database transaction that several services' operations join,
+//! collecting the domain events they record and the jobs they enqueue. `commit` writes the
+//! events as outbox rows in the same transaction, so a business change and its events
+//! commit together or not at all; only after the commit are the relay and the job runner
+//! woken and this process's read cache told. Nothing leaves the process before the commit.
+
+use std::collections::HashSet;
+
+use jangteo_core::events::DomainEvent;
+use jangteo_store::{DatabaseTransaction, TransactionTrait, outbox};
+use uuid::Uuid;
+
+use crate::jobs::Job;
+use crate::{ServiceError, ServiceResult, Services};
+
+pub struct UnitOfWork<'s> {
+    s: &'s Services,
+    txn: DatabaseTransaction,
+    events: Vec<DomainEvent>,
+    seen: HashSet<DomainEvent>,
+    jobs_enqueued: bool,
+}
+
+impl Services {
+    /// Starts a unit of work. Pass `uow.conn()` to store functions; call `commit` at the end
+    /// (dropping it rolls everything back, events and jobs included).
+    pub async fn begin(&self) -> ServiceResult<UnitOfWork<'_>> {
+        Ok(UnitOfWork {
+            s: self,
+            txn: self.db.begin().await?,
+            events: Vec::new(),
+            seen: HashSet::new(),
+            jobs_enqueued: false,
+        })
+    }
+}
+
+impl<'s> UnitOfWork<'s> {
+    /// The transaction, for store functions.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub fn services(&self) -> &'s Services {
+        self.s
+    }
+
+    /// Records an event; it is written with the commit. Repeats within one unit are kept
+    /// once (a product edited three times in one transaction changed once).
+    pub fn record(&mut self, event: DomainEvent) {
+        if self.seen.insert(event.clone()) {
+            self.events.push(event);
+        }
+    }
+
+    /// Queues a job that commits with this unit of work. With a dedup key already queued
+    /// nothing is added and `false` is returned.
+    pub async fn enqueue<J: Job>(
+        &mut self,
+        job: &J,
+        due_at: Option<chrono::DateTime<chrono::Utc>>,
+        dedup_key: Option<String>,
+    ) -> ServiceResult<bool> {
+        let now = self.s.clock.now();
+        let queued = jangteo_store::jobs::enqueue(
+            &self.txn,
+            jangteo_store::jobs::NewJob {
+                id: jangteo_core::ids::new_id(),
+                kind: J::KIND,
+                payload: serde_json::to_string(job)
+                    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("job payload: {e}")))?,
+                dedup_key,
+                due_at: due_at.unwrap_or(now),
+                max_attempts: J::MAX_ATTEMPTS,
+            },
+            now,
+        )
+        .await?;
+        self.jobs_enqueued |= queued;
+        Ok(queued)
+    }
+
+    /// Writes the recorded events to the outbox and commits. Then, in this process: the
+    /// read cache drops what the events made stale (so the writer's next read sees its
+    /// write), the events go to the event bus, and the relay and job runner wake up.
+    pub async fn commit(self) -> ServiceResult<()> {
+        let Self {
+            s,
+            txn,
+            events,
+            jobs_enqueued,
+            ..
+        } = self;
+        if !events.is_empty() {
+            let rows = events
+                .iter()
+                .map(|e| {
+                    Ok(outbox::NewEvent {
+                        id: Uuid::now_v7(),
+                        kind: e.kind(),
+                        payload: serde_json::to_string(e).map_err(|e| {
+                            ServiceError::Internal(anyhow::anyhow!("event payload: {e}"))
+                        })?,
+                    })
+                })
+                .collect::<ServiceResult<Vec<_>>>()?;
+            outbox::insert(&txn, rows, s.clock.now()).await?;
+        }
+        txn.commit().await?;
+        if !events.is_empty() {
+            s.catalog_cache.apply(&events).await;
+            s.bus.publish(&events);
+            s.outbox.wake();
+        }
+        if jobs_enqueued {
+            s.jobs.wake();
+        }
+        Ok(())
+    }
+
+    /// Discards everything (also what dropping the unit of work does, but explicit and
+    /// awaited).
+    pub async fn rollback(self) -> ServiceResult<()> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,311 @@
+//! Durable jobs: work due at a time, enqueued in the caller's transaction (so it commits
+//! with the business change), claimed under a lease by a conditional UPDATE (the same
+//! two-statement claim as the outbox, see `outbox.rs`), deleted when done, retried with
+//! backoff when it fails and parked when out of attempts.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::entities::jobs;
+use crate::{StoreError, StoreResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Queued (or running under a lease).
+    Pending,
+    /// Out of attempts: kept with its last error for an operator.
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// A job row as the store returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: String,
+    pub dedup_key: Option<String>,
+    pub status: JobStatus,
+    pub due_at: DateTime<Utc>,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub lease_owner: Option<Uuid>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<jobs::Model> for StoredJob {
+    type Error = StoreError;
+
+    fn try_from(m: jobs::Model) -> StoreResult<Self> {
+        let status = JobStatus::parse(&m.status).ok_or_else(|| {
+            StoreError::Db(sea_orm::DbErr::Custom(format!(
+                "job {} has unknown status {:?}",
+                m.id, m.status
+            )))
+        })?;
+        Ok(Self {
+            id: m.id,
+            kind: m.kind,
+            payload: m.payload,
+            dedup_key: m.dedup_key,
+            status,
+            due_at: m.due_at,
+            attempts: u32::try_from(m.attempts).unwrap_or(0),
+            max_attempts: u32::try_from(m.max_attempts).unwrap_or(1),
+            lease_owner: m.lease_owner,
+            last_error: m.last_error,
+            created_at: m.created_at,
+        })
+    }
+}
+
+pub struct NewJob {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub payload: String,
+    pub dedup_key: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub max_attempts: u32,
+}
+
+/// Queues a job in the caller's transaction. With a dedup key that is already queued,
+/// nothing is written and `Ok(false)` is returned.
+///
+/// On PostgreSQL a unique violation aborts the surrounding transaction, so the key is
+/// looked up first; the unique index still decides a race between two enqueuers (the
+/// loser's transaction then fails with `Conflict`, which its caller treats as "queued").
+pub async fn enqueue(
+    c: &impl ConnectionTrait,
+    job: NewJob,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    if let Some(key) = &job.dedup_key {
+        let queued = jobs::Entity::find()
+            .filter(jobs::Column::DedupKey.eq(key.as_str()))
+            .count(c)
+            .await?;
+        if queued > 0 {
+            return Ok(false);
+        }
+    }
+    crate::insert_one(
+        c,
+        jobs::Model {
+            id: job.id,
+            kind: job.kind.to_owned(),
+            payload: job.payload,
+            dedup_key: job.dedup_key,
+            status: JobStatus::Pending.as_str().to_owned(),
+            due_at: job.due_at,
+            attempts: 0,
+            max_attempts: i32::try_from(job.max_attempts).unwrap_or(i32::MAX),
+            lease_owner: None,
+            lease_until: None,
+            last_error: None,
+            created_at: now,
+        }
+        .into_active_model(),
+    )
+    .await?;
+    Ok(true)
+}
+
+fn claimable(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(jobs::Column::Status.eq(JobStatus::Pending.as_str()))
+        .add(jobs::Column::DueAt.lte(now))
+        .add(
+            Condition::any()
+                .add(jobs::Column::LeaseUntil.is_null())
+                .add(jobs::Column::LeaseUntil.lt(now)),
+        )
+}
+
+/// Claims up to `limit` due jobs, earliest due first, until `lease_until`. Jobs whose
+/// lease ran out (their runner died) are claimable again. The returned token owns the
+/// claimed jobs: `complete`, `fail` and `release` only act while it still does.
+pub async fn claim(
+    c: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<(Uuid, Vec<StoredJob>)> {
+    let token = Uuid::now_v7();
+    let candidates: Vec<Uuid> = jobs::Entity::find()
+        .select_only()
+        .column(jobs::Column::Id)
+        .filter(claimable(now))
+        .order_by_asc(jobs::Column::DueAt)
+        .order_by_asc(jobs::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(c)
+        .await?;
+    if candidates.is_empty() {
+        return Ok((token, Vec::new()));
+    }
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::LeaseOwner, Expr::value(token))
+        .col_expr(jobs::Column::LeaseUntil, Expr::value(lease_until))
+        .filter(jobs::Column::Id.is_in(candidates))
+        .filter(claimable(now))
+        .exec(c)
+        .await?;
+    let rows = jobs::Entity::find()
+        .filter(jobs::Column::LeaseOwner.eq(token))
+        .order_by_asc(jobs::Column::DueAt)
+        .order_by_asc(jobs::Column::Id)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(StoredJob::try_from)
+        .collect::<StoreResult<_>>()?;
+    Ok((token, rows))
+}
+
+/// Deletes a finished job, if its claim still holds it. `Ok(false)` means the lease was lost
+/// (another runner took the job over) before it finished.
+pub async fn complete(c: &impl ConnectionTrait, id: Uuid, token: Uuid) -> StoreResult<bool> {
+    Ok(jobs::Entity::delete_many()
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::LeaseOwner.eq(token))
+        .exec(c)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Records a failed attempt: due again at `retry_at`, or parked when that is None.
+pub async fn fail(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    token: Uuid,
+    attempts: u32,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> StoreResult<()> {
+    let status = match retry_at {
+        Some(_) => JobStatus::Pending,
+        None => JobStatus::Failed,
+    };
+    let mut update = jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            jobs::Column::Attempts,
+            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        )
+        .col_expr(
+            jobs::Column::LastError,
+            Expr::value(error.chars().take(500).collect::<String>()),
+        )
+        .col_expr(jobs::Column::LeaseOwner, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            jobs::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+    if let Some(at) = retry_at {
+        update = update.col_expr(jobs::Column::DueAt, Expr::value(at));
+    }
+    update
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::LeaseOwner.eq(token))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Gives back the leases a claim holds (a runner stopping with jobs it did not start).
+pub async fn release(c: &impl ConnectionTrait, token: Uuid, ids: &[Uuid]) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::LeaseOwner, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            jobs::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(jobs::Column::Id.is_in(ids.to_vec()))
+        .filter(jobs::Column::LeaseOwner.eq(token))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Parked jobs back to the queue with fresh attempts: all, or the one named.
+pub async fn retry_failed(
+    c: &impl ConnectionTrait,
+    id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut update = jobs::Entity::update_many()
+        .col_expr(
+            jobs::Column::Status,
+            Expr::value(JobStatus::Pending.as_str()),
+        )
+        .col_expr(jobs::Column::Attempts, Expr::value(0))
+        .col_expr(jobs::Column::DueAt, Expr::value(now))
+        .filter(jobs::Column::Status.eq(JobStatus::Failed.as_str()));
+    if let Some(id) = id {
+        update = update.filter(jobs::Column::Id.eq(id));
+    }
+    Ok(update.exec(c).await?.rows_affected)
+}
+
+/// Jobs in `status`, earliest due first (all when None), at most `limit`.
+pub async fn list(
+    c: &impl ConnectionTrait,
+    status: Option<JobStatus>,
+    limit: u64,
+) -> StoreResult<Vec<StoredJob>> {
+    let mut q = jobs::Entity::find();
+    if let Some(s) = status {
+        q = q.filter(jobs::Column::Status.eq(s.as_str()));
+    }
+    q.order_by_asc(jobs::Column::DueAt)
+        .order_by_asc(jobs::Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(StoredJob::try_from)
+        .collect()
+}
+
+/// Pending jobs due at `now`, leased or not.
+pub async fn count_due(c: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<u64> {
+    Ok(jobs::Entity::find()
+        .filter(jobs::Column::Status.eq(JobStatus::Pending.as_str()))
+        .filter(jobs::Column::DueAt.lte(now))
+        .count(c)
+        .await?)
+}
+
+/// Jobs currently under a lease that has not run out at `now`.
+pub async fn count_leased(c: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<u64> {
+    Ok(jobs::Entity::find()
+        .filter(jobs::Column::LeaseUntil.gte(now))
+        .count(c)
+        .await?)
+}

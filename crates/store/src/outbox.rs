@@ -1,0 +1,375 @@
+//! The transactional outbox: events inserted in the business transaction, then claimed in
+//! batches by a relay under a lease, marked delivered, or failed with backoff and finally
+//! parked. Consumers record the ids they applied (`outbox_processed`) in the transaction of
+//! their own effect, so an event delivered twice is applied once.
+//!
+//! The claim is two statements that run alike on SQLite, PostgreSQL and MySQL: pick due
+//! candidates, then take them with an UPDATE that re-checks the lease in its WHERE. Two
+//! relays racing for one row both run the UPDATE; the engine's row lock (or SQLite's single
+//! writer) lets one match, and the other's re-checked WHERE no longer does. Each claim
+//! writes a fresh token as the owner, so reading back by owner returns exactly the rows
+//! this claim won.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::entities::{outbox_events as events, outbox_processed as processed};
+use crate::{StoreError, StoreResult};
+
+/// Where an event stands. Stored as its `as_str()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventStatus {
+    /// Waiting for (another) delivery attempt.
+    Pending,
+    /// Every subscriber applied it.
+    Delivered,
+    /// Out of attempts: parked with its last error until an operator retries it.
+    Failed,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+/// An event row as the store returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: Uuid,
+    pub kind: String,
+    /// The serialized event (JSON), as the services wrote it.
+    pub payload: String,
+    pub status: EventStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<events::Model> for StoredEvent {
+    type Error = StoreError;
+
+    fn try_from(m: events::Model) -> StoreResult<Self> {
+        let status = EventStatus::parse(&m.status).ok_or_else(|| {
+            StoreError::Db(sea_orm::DbErr::Custom(format!(
+                "outbox event {} has unknown status {:?}",
+                m.id, m.status
+            )))
+        })?;
+        Ok(Self {
+            id: m.id,
+            kind: m.kind,
+            payload: m.payload,
+            status,
+            attempts: u32::try_from(m.attempts).unwrap_or(0),
+            last_error: m.last_error,
+            created_at: m.created_at,
+            delivered_at: m.delivered_at,
+        })
+    }
+}
+
+/// A new event for [`insert`].
+pub struct NewEvent {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub payload: String,
+}
+
+/// Stored errors are cut to the column's width (on a character boundary).
+fn clip(error: &str) -> String {
+    error.chars().take(500).collect()
+}
+
+/// Writes the events in the caller's transaction; they become visible with its commit.
+pub async fn insert(
+    c: &impl ConnectionTrait,
+    new: Vec<NewEvent>,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let rows: Vec<_> = new
+        .into_iter()
+        .map(|e| {
+            events::Model {
+                id: e.id,
+                kind: e.kind.to_owned(),
+                payload: e.payload,
+                status: EventStatus::Pending.as_str().to_owned(),
+                attempts: 0,
+                available_at: at,
+                lease_owner: None,
+                lease_until: None,
+                last_error: None,
+                created_at: at,
+                delivered_at: None,
+            }
+            .into_active_model()
+        })
+        .collect::<Vec<_>>();
+    // 11 columns a row: 500 rows stay far under every engine's bind-parameter limit.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        crate::insert_many(c, rows.by_ref().take(500).collect()).await?;
+    }
+    Ok(())
+}
+
+fn claimable(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(events::Column::Status.eq(EventStatus::Pending.as_str()))
+        .add(events::Column::AvailableAt.lte(now))
+        .add(
+            Condition::any()
+                .add(events::Column::LeaseUntil.is_null())
+                .add(events::Column::LeaseUntil.lt(now)),
+        )
+}
+
+/// Claims up to `limit` due events for `lease`, oldest first. The returned token owns them
+/// until `lease_until`; after that another relay may take them over.
+pub async fn claim(
+    c: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<(Uuid, Vec<StoredEvent>)> {
+    let token = Uuid::now_v7();
+    let candidates: Vec<Uuid> = events::Entity::find()
+        .select_only()
+        .column(events::Column::Id)
+        .filter(claimable(now))
+        .order_by_asc(events::Column::CreatedAt)
+        .order_by_asc(events::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(c)
+        .await?;
+    if candidates.is_empty() {
+        return Ok((token, Vec::new()));
+    }
+    events::Entity::update_many()
+        .col_expr(events::Column::LeaseOwner, Expr::value(token))
+        .col_expr(events::Column::LeaseUntil, Expr::value(lease_until))
+        .filter(events::Column::Id.is_in(candidates))
+        .filter(claimable(now))
+        .exec(c)
+        .await?;
+    let rows = events::Entity::find()
+        .filter(events::Column::LeaseOwner.eq(token))
+        .order_by_asc(events::Column::CreatedAt)
+        .order_by_asc(events::Column::Id)
+        .all(c)
+        .await?;
+    Ok((
+        token,
+        rows.into_iter()
+            .map(StoredEvent::try_from)
+            .collect::<StoreResult<_>>()?,
+    ))
+}
+
+/// Marks claimed events delivered (only those this claim still owns).
+pub async fn mark_delivered(
+    c: &impl ConnectionTrait,
+    token: Uuid,
+    ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> StoreResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(events::Entity::update_many()
+        .col_expr(
+            events::Column::Status,
+            Expr::value(EventStatus::Delivered.as_str()),
+        )
+        .col_expr(events::Column::DeliveredAt, Expr::value(at))
+        .col_expr(
+            events::Column::LeaseOwner,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            events::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(events::Column::Id.is_in(ids.to_vec()))
+        .filter(events::Column::LeaseOwner.eq(token))
+        .exec(c)
+        .await?
+        .rows_affected)
+}
+
+/// Records a failed attempt of a claimed event: back to pending, due again at `retry_at`,
+/// or parked as failed when `retry_at` is None.
+pub async fn mark_failed(
+    c: &impl ConnectionTrait,
+    token: Uuid,
+    id: Uuid,
+    attempts: u32,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> StoreResult<()> {
+    let status = match retry_at {
+        Some(_) => EventStatus::Pending,
+        None => EventStatus::Failed,
+    };
+    let mut update = events::Entity::update_many()
+        .col_expr(events::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            events::Column::Attempts,
+            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        )
+        .col_expr(events::Column::LastError, Expr::value(clip(error)))
+        .col_expr(
+            events::Column::LeaseOwner,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            events::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
+    if let Some(at) = retry_at {
+        update = update.col_expr(events::Column::AvailableAt, Expr::value(at));
+    }
+    update
+        .filter(events::Column::Id.eq(id))
+        .filter(events::Column::LeaseOwner.eq(token))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Parked events back to pending with fresh attempts: all of them, or the one named.
+/// Returns how many were requeued.
+pub async fn retry_failed(
+    c: &impl ConnectionTrait,
+    id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut update = events::Entity::update_many()
+        .col_expr(
+            events::Column::Status,
+            Expr::value(EventStatus::Pending.as_str()),
+        )
+        .col_expr(events::Column::Attempts, Expr::value(0))
+        .col_expr(events::Column::AvailableAt, Expr::value(now))
+        .filter(events::Column::Status.eq(EventStatus::Failed.as_str()));
+    if let Some(id) = id {
+        update = update.filter(events::Column::Id.eq(id));
+    }
+    Ok(update.exec(c).await?.rows_affected)
+}
+
+/// Events in `status`, newest first, keyset-paged by id.
+pub async fn list(
+    c: &impl ConnectionTrait,
+    status: Option<EventStatus>,
+    before: Option<Uuid>,
+    limit: u64,
+) -> StoreResult<Vec<StoredEvent>> {
+    let mut q = events::Entity::find();
+    if let Some(s) = status {
+        q = q.filter(events::Column::Status.eq(s.as_str()));
+    }
+    if let Some(b) = before {
+        q = q.filter(events::Column::Id.lt(b));
+    }
+    q.order_by_desc(events::Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(StoredEvent::try_from)
+        .collect()
+}
+
+/// How many events are in `status` (all when None).
+pub async fn count(c: &impl ConnectionTrait, status: Option<EventStatus>) -> StoreResult<u64> {
+    let mut q = events::Entity::find();
+    if let Some(s) = status {
+        q = q.filter(events::Column::Status.eq(s.as_str()));
+    }
+    Ok(q.count(c).await?)
+}
+
+/// Pending events that are due at `now` (leased or not): what a relay still has to do.
+pub async fn count_due(c: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<u64> {
+    Ok(events::Entity::find()
+        .filter(events::Column::Status.eq(EventStatus::Pending.as_str()))
+        .filter(events::Column::AvailableAt.lte(now))
+        .count(c)
+        .await?)
+}
+
+/// Deletes delivered events and processed-id records older than `cutoff`.
+pub async fn prune(c: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> StoreResult<u64> {
+    let n = events::Entity::delete_many()
+        .filter(events::Column::Status.eq(EventStatus::Delivered.as_str()))
+        .filter(events::Column::DeliveredAt.lt(cutoff))
+        .exec(c)
+        .await?
+        .rows_affected;
+    processed::Entity::delete_many()
+        .filter(processed::Column::ProcessedAt.lt(cutoff))
+        .exec(c)
+        .await?;
+    Ok(n)
+}
+
+/// Which of `ids` `consumer` has applied already.
+pub async fn processed_of(
+    c: &impl ConnectionTrait,
+    consumer: &str,
+    ids: &[Uuid],
+) -> StoreResult<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(processed::Entity::find()
+        .select_only()
+        .column(processed::Column::EventId)
+        .filter(processed::Column::Consumer.eq(consumer))
+        .filter(processed::Column::EventId.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(c)
+        .await?)
+}
+
+/// Records that `consumer` applied `ids`, in the transaction of its effect. A second
+/// record of one id is refused by the primary key (`StoreError::Conflict`), which is how a
+/// duplicate delivery racing the first is caught.
+pub async fn record_processed(
+    c: &impl ConnectionTrait,
+    consumer: &str,
+    ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let rows: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            processed::Model {
+                consumer: consumer.to_owned(),
+                event_id: *id,
+                processed_at: at,
+            }
+            .into_active_model()
+        })
+        .collect();
+    crate::insert_many(c, rows).await
+}
