@@ -24,6 +24,10 @@ pub fn role_values() -> utoipa::openapi::Object {
     string_enum(&["USER", "SELLER", "ADMIN"])
 }
 
+pub fn event_statuses() -> utoipa::openapi::Object {
+    string_enum(&["pending", "delivered", "failed"])
+}
+
 pub fn application_statuses() -> utoipa::openapi::Object {
     string_enum(&["PENDING", "APPROVED", "REJECTED"])
 }

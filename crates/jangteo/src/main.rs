@@ -53,6 +53,34 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Inspect the outbox and retry events parked after failed deliveries.
+    Events {
+        #[command(subcommand)]
+        command: QueueCommand,
+    },
+    /// Inspect durable jobs and retry parked ones.
+    Jobs {
+        #[command(subcommand)]
+        command: QueueCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum QueueCommand {
+    /// List entries, newest events / earliest jobs first (default: the failed ones).
+    List {
+        /// pending, failed (and, for events, delivered).
+        #[arg(long, default_value = "failed")]
+        status: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// Put failed (parked) entries back in the queue: all of them, or the one named. A
+    /// running server picks them up within its poll interval.
+    Retry {
+        #[arg(long)]
+        id: Option<uuid::Uuid>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,6 +128,8 @@ fn main() -> ExitCode {
                 sellers,
                 seed,
             } => seed_catalog(config, products, sellers, seed).await,
+            Command::Events { command } => events(config, command).await,
+            Command::Jobs { command } => jobs(config, command).await,
             Command::Admin {
                 command: AdminCommand::Create { email, password },
             } => admin_create(config, email, password)
@@ -187,6 +217,83 @@ async fn admin_create(
     Ok(())
 }
 
+async fn events(config: Config, command: QueueCommand) -> anyhow::Result<ExitCode> {
+    use jangteo_store::outbox::EventStatus;
+    let db = startup::open_database(&config).await?;
+    let services = startup::services_without_search(&config, db)?;
+    match command {
+        QueueCommand::List { status, limit } => {
+            let status = EventStatus::parse(&status)
+                .ok_or_else(|| anyhow::anyhow!("--status must be pending, delivered or failed"))?;
+            let events = services
+                .outbox_events(Some(status), None, limit)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for e in &events {
+                println!(
+                    "{}  {}  {:<16}  attempts {}  {}",
+                    e.id,
+                    e.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    e.kind,
+                    e.attempts,
+                    e.last_error.as_deref().unwrap_or("")
+                );
+            }
+            println!("{} {} event(s)", events.len(), status.as_str());
+        }
+        QueueCommand::Retry { id } => {
+            let n = services
+                .retry_events(id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{n} failed event(s) back to pending");
+            if id.is_some() && n == 0 {
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn jobs(config: Config, command: QueueCommand) -> anyhow::Result<ExitCode> {
+    use jangteo_store::jobs::JobStatus;
+    let db = startup::open_database(&config).await?;
+    let services = startup::services_without_search(&config, db)?;
+    match command {
+        QueueCommand::List { status, limit } => {
+            let status = JobStatus::parse(&status)
+                .ok_or_else(|| anyhow::anyhow!("--status must be pending or failed"))?;
+            let jobs = services
+                .jobs_list(Some(status), limit)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for j in &jobs {
+                println!(
+                    "{}  due {}  {:<20}  attempts {}/{}  {}",
+                    j.id,
+                    j.due_at.format("%Y-%m-%d %H:%M:%S"),
+                    j.kind,
+                    j.attempts,
+                    j.max_attempts,
+                    j.last_error.as_deref().unwrap_or("")
+                );
+            }
+            println!("{} {} job(s)", jobs.len(), status.as_str());
+        }
+        QueueCommand::Retry { id } => {
+            let n = services
+                .retry_jobs(id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{n} failed job(s) back in the queue");
+            if id.is_some() && n == 0 {
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn audit(config: Config) -> anyhow::Result<ExitCode> {
     let db = startup::open_database(&config).await?;
     let services = startup::services_without_search(&config, db)?;
@@ -243,7 +350,7 @@ async fn seed_catalog(
         report.elapsed.as_secs_f64()
     );
     println!(
-        "run `jangteo reindex` (with the server stopped) or restart the server to make them searchable"
+        "a running server indexes them within its poll interval (one that is stopped, when it starts)"
     );
     Ok(ExitCode::SUCCESS)
 }

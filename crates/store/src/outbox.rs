@@ -299,6 +299,14 @@ pub async fn list(
         .collect()
 }
 
+pub async fn find(c: &impl ConnectionTrait, id: Uuid) -> StoreResult<StoredEvent> {
+    events::Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+}
+
 /// How many events are in `status` (all when None).
 pub async fn count(c: &impl ConnectionTrait, status: Option<EventStatus>) -> StoreResult<u64> {
     let mut q = events::Entity::find();

@@ -37,6 +37,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sellers::reject))
         .routes(routes!(sellers::my_shop))
         .routes(routes!(admin::list_users))
+        .routes(routes!(admin::list_events))
+        .routes(routes!(admin::retry_event))
         .routes(routes!(categories::tree, categories::create))
         .routes(routes!(categories::rename))
         .routes(routes!(products::list, products::create))

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub admin_email: String,
     pub admin_password: String,
     pub backend: &'static str,
+    /// The configuration this server runs with (for starting another on its database).
+    pub config: Config,
     _dir: tempfile::TempDir,
 }
 
@@ -37,13 +39,9 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts a server; `tweak` adjusts the test configuration first.
-pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    // JANGTEO_TEST_LOG=debug (or any filter) shows the servers' logs, for a failing test.
-    if let Ok(level) = std::env::var("JANGTEO_TEST_LOG") {
-        jangteo::telemetry::init("pretty", &level);
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
+/// The configuration of a test server in `dir`, on a fresh database of the engine under
+/// test; returns the engine's name too.
+pub async fn test_config(dir: &std::path::Path) -> (Config, &'static str) {
     let (database_url, backend) = match fresh_database().await {
         Some(url) => {
             let backend = if url.starts_with("postgres") {
@@ -57,7 +55,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     };
     let mut config = Config {
         listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
+        data_dir: dir.to_path_buf(),
         database_url,
         database_max_connections: 10,
         jwt_secret: Some(format!("test-secret-{}", Uuid::new_v4().simple())),
@@ -72,17 +70,32 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.rate_limits.login_slow_after = 100_000;
     config.rate_limits.code_per_ip = 100_000;
     config.rate_limits.code_per_account = 100_000;
+    (config, backend)
+}
+
+/// Starts a server; `tweak` adjusts the test configuration first.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_custom(tweak, Overrides::default()).await
+}
+
+/// Starts a server with adapters of the test's own (a mailer, outbox subscribers); the
+/// clock is a `ManualClock` unless `overrides` brings one.
+pub async fn spawn_app_custom(tweak: impl FnOnce(&mut Config), overrides: Overrides) -> TestApp {
+    // JANGTEO_TEST_LOG=debug (or any filter) shows the servers' logs, for a failing test.
+    if let Ok(level) = std::env::var("JANGTEO_TEST_LOG") {
+        jangteo::telemetry::init("pretty", &level);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut config, backend) = test_config(dir.path()).await;
     tweak(&mut config);
     let clock = Arc::new(ManualClock::default());
-    let app = Application::build(
-        &config,
-        Overrides {
-            clock: Some(clock.clone()),
-            ..Overrides::default()
-        },
-    )
-    .await
-    .expect("application starts");
+    let overrides = Overrides {
+        clock: Some(overrides.clock.unwrap_or_else(|| clock.clone())),
+        ..overrides
+    };
+    let app = Application::build(&config, overrides)
+        .await
+        .expect("application starts");
     let (admin_email, admin_password) = app
         .admin_credentials
         .clone()
@@ -102,7 +115,19 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         admin_email,
         admin_password,
         backend,
+        config,
         _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// The configuration of a second server process on this one's database: its own data
+    /// directory (search index, files), the same database (for SQLite, the same file).
+    pub fn second_config(&self, data_dir: &std::path::Path) -> Config {
+        let mut c = self.config.clone();
+        c.database_url = Some(self.config.database_url());
+        c.data_dir = data_dir.to_path_buf();
+        c
     }
 }
 

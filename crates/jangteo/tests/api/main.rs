@@ -15,11 +15,14 @@ mod bounds;
 mod catalog;
 mod concurrency;
 mod conventions;
+mod crash;
 mod docs;
 mod images;
 mod inventory;
+mod jobs;
 mod mail_smtp;
 mod ops;
+mod outbox;
 mod search;
 mod sellers;
 

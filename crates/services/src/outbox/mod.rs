@@ -300,6 +300,23 @@ impl Services {
         Ok(store::list(&self.db, status, before, limit).await?)
     }
 
+    /// One parked event back to pending; 404 if there is no such event, 409 unless it is
+    /// parked (a pending one is retried anyway, a delivered one is done).
+    pub async fn retry_event(&self, id: Uuid) -> ServiceResult<StoredEvent> {
+        let event = store::find(&self.db, id).await.map_err(|e| match e {
+            jangteo_store::StoreError::NotFound => ServiceError::NotFound("event"),
+            other => other.into(),
+        })?;
+        if event.status != EventStatus::Failed {
+            return Err(ServiceError::conflict(
+                "event_not_failed",
+                "only a failed (parked) event can be retried",
+            ));
+        }
+        self.retry_events(Some(id)).await?;
+        Ok(store::find(&self.db, id).await?)
+    }
+
     /// Parked events back to pending: all, or the one named. Returns how many.
     pub async fn retry_events(&self, id: Option<Uuid>) -> ServiceResult<u64> {
         let n = store::retry_failed(&self.db, id, self.clock.now()).await?;

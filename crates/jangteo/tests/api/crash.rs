@@ -1,0 +1,160 @@
+//! kill -9: what a server acknowledged before it was killed is not lost. Catalog writes
+//! reach search through the outbox after the restart, with no rebuild of the index.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::helpers::{fresh_database, http_client};
+
+/// The real binary on `dir` (and `database_url`, else SQLite in `dir`), with its stdout
+/// lines collected; returns once it is serving.
+async fn start(
+    dir: &std::path::Path,
+    addr: &str,
+    database_url: Option<&str>,
+) -> (Child, Arc<Mutex<Vec<String>>>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jangteo"));
+    cmd.args(["serve", "--listen", addr])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("JANGTEO_DEMO_CATALOG", "false")
+        .env("JANGTEO_JWT_SECRET", "crash-test-secret-crash-test-secret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    if let Some(url) = database_url {
+        cmd.env("JANGTEO_DATABASE_URL", url);
+    }
+    if let Ok(dic) = std::env::var("JANGTEO_KO_DIC") {
+        cmd.env("JANGTEO_KO_DIC", dic);
+    }
+    let mut child = cmd.spawn().expect("jangteo starts");
+    let output = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    {
+        let output = output.clone();
+        let stdout = child.stdout.take().unwrap();
+        tokio::spawn(async move {
+            let mut ready = Some(ready_tx);
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let serving = line.contains("jangteo is serving");
+                output.lock().unwrap().push(line);
+                if serving && let Some(tx) = ready.take() {
+                    let _ = tx.send(());
+                }
+            }
+        });
+    }
+    tokio::time::timeout(Duration::from_secs(60), ready_rx)
+        .await
+        .expect("server ready in time")
+        .unwrap();
+    (child, output)
+}
+
+#[tokio::test]
+async fn catalog_writes_acknowledged_before_a_kill_are_searchable_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let base = format!("http://{addr}");
+    let (mut child, output) = start(dir.path(), &addr, database_url.as_deref()).await;
+    let (email, password) = {
+        let out = output.lock().unwrap();
+        let field = |name: &str| {
+            out.iter()
+                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
+                .expect("banner printed")
+        };
+        (field("email:"), field("password:"))
+    };
+    let http = http_client();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+
+    // A burst of writes, all acknowledged, then SIGKILL at once: no graceful anything.
+    const N: usize = 40;
+    let writes = (0..N).map(|i| {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        async move {
+            let res = http
+                .post(format!("{base}/api/v1/products"))
+                .bearer_auth(&token)
+                .json(&json!({
+                    "name": format!("crashproof item{i}"),
+                    "price": 1000 + i,
+                    "status": "ON_SALE",
+                    "variants": [{"sku": format!("CRASH-{i}"), "name": "basic", "stock": 5}],
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        }
+    });
+    futures::future::join_all(writes).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let url = database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rw",
+            dir.path().join("data/jangteo.db").display()
+        )
+    });
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let undelivered =
+        jangteo_store::outbox::count(&db, Some(jangteo_store::outbox::EventStatus::Pending))
+            .await
+            .unwrap();
+    db.close().await.unwrap();
+    eprintln!("{undelivered} of {N} product events undelivered at the kill");
+
+    let (mut child, output) = start(dir.path(), &addr, database_url.as_deref()).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let page: Value = http
+            .get(format!("{base}/api/v1/search?q=crashproof&size=100"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["total"].as_u64() == Some(N as u64) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {N} products searchable after the restart",
+            page["total"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let logs = output.lock().unwrap().join("\n");
+    assert!(
+        !logs.contains("search index rebuilt"),
+        "found through the event path, not a rebuild:\n{logs}"
+    );
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+}
