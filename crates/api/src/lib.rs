@@ -19,7 +19,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use jangteo_services::Services;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -69,6 +72,117 @@ pub fn metrics_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Where a route outside `routes::api_router` is described, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Described {
+    /// In the OpenAPI document, under this path (OpenAPI has no wildcard syntax, so it can
+    /// differ from the axum path).
+    InDocument(&'static str),
+    /// Deliberately left out of the API document, for the reason given.
+    Outside(&'static str),
+}
+
+/// A route mounted as a plain axum route rather than through the OpenAPI router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainRoute {
+    pub method: Method,
+    /// In axum's syntax, as the router matches it.
+    pub path: &'static str,
+    pub described: Described,
+}
+
+const fn plain(method: Method, path: &'static str, described: Described) -> PlainRoute {
+    PlainRoute {
+        method,
+        path,
+        described,
+    }
+}
+
+/// Every route the main listener serves besides the documented API. Routes that
+/// `routes::api_router` mounts with `routes!` bring their description with them; these do
+/// not, so each one is listed here, and `router` refuses any plain route missing from this list:
+/// an undocumented route cannot slip in by being mounted next to the API.
+pub const PLAIN_ROUTES: &[PlainRoute] = &[
+    plain(
+        Method::GET,
+        "/healthz",
+        Described::Outside("liveness probe for load balancers, not part of the API"),
+    ),
+    plain(
+        Method::GET,
+        "/readyz",
+        Described::Outside("readiness probe for load balancers, not part of the API"),
+    ),
+    plain(
+        Method::GET,
+        "/metrics",
+        Described::Outside(
+            "Prometheus scrape target; only here when it has no listener of its own",
+        ),
+    ),
+    // axum needs a wildcard where the document has a plain parameter, so this one cannot
+    // go through `OpenApiRouter`; `files::FilesDoc` describes it instead.
+    plain(
+        Method::GET,
+        "/files/{*key}",
+        Described::InDocument("/files/{key}"),
+    ),
+    plain(
+        Method::GET,
+        "/docs",
+        Described::Outside("API reference page: redirects to /docs/"),
+    ),
+    plain(
+        Method::GET,
+        "/docs/",
+        Described::Outside("API reference page"),
+    ),
+    plain(
+        Method::GET,
+        "/docs/{*rest}",
+        Described::Outside("API reference page assets"),
+    ),
+    plain(
+        Method::GET,
+        "/openapi.json",
+        Described::Outside("the OpenAPI document itself"),
+    ),
+];
+
+/// Route layer of the plain routers: serves a request only when [`PLAIN_ROUTES`] lists
+/// its route, and otherwise answers as the router does for a route it does not have.
+async fn only_listed_routes(req: Request, next: Next) -> Response {
+    // axum serves HEAD from a GET handler.
+    let method = if req.method() == Method::HEAD {
+        Method::GET
+    } else {
+        req.method().clone()
+    };
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let on_path = || {
+        PLAIN_ROUTES
+            .iter()
+            .filter(|r| matched.as_deref() == Some(r.path))
+    };
+    if on_path().any(|r| r.method == method) {
+        return next.run(req).await;
+    }
+    tracing::warn!(
+        method = %method,
+        route = matched.as_deref().unwrap_or_default(),
+        "refusing a plain route that is not in PLAIN_ROUTES"
+    );
+    if on_path().next().is_some() {
+        error::method_not_allowed().await.into_response()
+    } else {
+        error::not_found().await.into_response()
+    }
+}
+
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
     let (api, mut spec) = routes::api_router().split_for_parts();
@@ -78,12 +192,20 @@ pub fn router(state: AppState) -> Router {
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs")
         .url("/openapi.json", openapi::finish(spec))
         .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none"));
+    // The gate goes on before the 405 fallbacks are set, so that it only sees requests a
+    // handler would serve. The docs router gets the problem+json 405 of its own: it is
+    // merged after the fallbacks of the rest are set.
+    let docs = Router::from(docs)
+        .route_layer(axum::middleware::from_fn(only_listed_routes))
+        .method_not_allowed_fallback(error::method_not_allowed);
+    let plain = routes::ops::router(state.http.metrics_on_main)
+        .merge(routes::files::router())
+        .route_layer(axum::middleware::from_fn(only_listed_routes));
     let body_limit = state.http.body_limit_bytes;
     let timeout = state.http.request_timeout;
     Router::new()
         .merge(api)
-        .merge(routes::ops::router(state.http.metrics_on_main))
-        .merge(routes::files::router())
+        .merge(plain)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

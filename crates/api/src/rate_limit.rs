@@ -1,19 +1,20 @@
 //! Rate limits on the routes attackers hammer: sign-up, login and code sending. Attempts are
 //! counted per client IP, and per account *and* client, so that an attacker elsewhere can
-//! never use up the owner's allowance (GCRA via governor, in process). Failed logins have
-//! their own throttle ([`LoginThrottle`]) that blocks the guessing client and only slows
-//! down — never refuses — everyone else.
+//! never use up the owner's allowance (GCRA, through the `RateLimiter` port: governor in
+//! process by default). Failed logins have their own throttle ([`LoginThrottle`]) that
+//! blocks the guessing client and only slows down — never refuses — everyone else.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use jangteo_services::ports::{RateLimiter, RetryAfter};
 
 use crate::{ApiError, AppState};
 
@@ -50,10 +51,10 @@ impl Default for RateLimitSettings {
 }
 
 pub struct RateLimits {
-    signup_ip: DefaultKeyedRateLimiter<IpAddr>,
-    login_ip: DefaultKeyedRateLimiter<IpAddr>,
-    code_ip: DefaultKeyedRateLimiter<IpAddr>,
-    code_account: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    signup_ip: Arc<dyn RateLimiter>,
+    login_ip: Arc<dyn RateLimiter>,
+    code_ip: Arc<dyn RateLimiter>,
+    code_account: Arc<dyn RateLimiter>,
     pub login: LoginThrottle,
 }
 
@@ -64,22 +65,31 @@ pub enum Action {
     Code,
 }
 
-fn per_minute(n: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
-}
-
 /// Accounts are counted by their normalised e-mail.
 fn account_key(account: &str) -> String {
     account.trim().to_lowercase()
 }
 
 impl RateLimits {
+    /// Limits counted in this process (governor).
     pub fn new(s: &RateLimitSettings) -> Self {
+        Self::with_limiters(s, |_, per_minute| {
+            Arc::new(LocalRateLimiter::per_minute(per_minute))
+        })
+    }
+
+    /// Limits whose buckets `limiter(name, per_minute)` provides, one per limited action.
+    /// The name ("signup_ip", "code_account", …) is for adapters that share one key space,
+    /// e.g. as the prefix of Redis keys.
+    pub fn with_limiters(
+        s: &RateLimitSettings,
+        limiter: impl Fn(&'static str, u32) -> Arc<dyn RateLimiter>,
+    ) -> Self {
         Self {
-            signup_ip: RateLimiter::keyed(per_minute(s.signup_per_ip)),
-            login_ip: RateLimiter::keyed(per_minute(s.login_per_ip)),
-            code_ip: RateLimiter::keyed(per_minute(s.code_per_ip)),
-            code_account: RateLimiter::keyed(per_minute(s.code_per_account)),
+            signup_ip: limiter("signup_ip", s.signup_per_ip),
+            login_ip: limiter("login_ip", s.login_per_ip),
+            code_ip: limiter("code_ip", s.code_per_ip),
+            code_account: limiter("code_account", s.code_per_account),
             login: LoginThrottle::new(
                 s.login_failures_per_client,
                 s.login_slow_after,
@@ -95,24 +105,52 @@ impl RateLimits {
             Action::Login => &self.login_ip,
             Action::Code => &self.code_ip,
         };
-        by_ip
-            .check_key(&ip)
-            .map_err(|nu| limited(nu.wait_time_from(DefaultClock::default().now())))?;
+        by_ip.check(&ip.to_string()).map_err(|r| limited(r.0))?;
         if let (Action::Code, Some(account)) = (action, account) {
+            // The address first: it has no space, so no e-mail can make two pairs collide.
             self.code_account
-                .check_key(&(account_key(account), ip))
-                .map_err(|nu| limited(nu.wait_time_from(DefaultClock::default().now())))?;
+                .check(&format!("{ip} {}", account_key(account)))
+                .map_err(|r| limited(r.0))?;
         }
         Ok(())
     }
 
     /// Drops idle keys so memory stays bounded; called periodically.
     pub fn shrink(&self) {
-        self.signup_ip.retain_recent();
-        self.login_ip.retain_recent();
-        self.code_ip.retain_recent();
-        self.code_account.retain_recent();
+        self.signup_ip.shrink();
+        self.login_ip.shrink();
+        self.code_ip.shrink();
+        self.code_account.shrink();
         self.login.shrink(Instant::now());
+    }
+}
+
+/// The in-process adapter of the `RateLimiter` port: governor's keyed GCRA, one timestamp
+/// per key in a sharded map, so checks of different keys rarely contend. It sits here rather
+/// than in services' ports because this crate owns the governor dependency.
+pub struct LocalRateLimiter {
+    limiter: DefaultKeyedRateLimiter<String>,
+}
+
+impl LocalRateLimiter {
+    /// `n` attempts per minute, in a burst or spread out; a quota of 0 is taken as 1.
+    pub fn per_minute(n: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
+        Self {
+            limiter: governor::RateLimiter::keyed(quota),
+        }
+    }
+}
+
+impl RateLimiter for LocalRateLimiter {
+    fn check(&self, key: &str) -> Result<(), RetryAfter> {
+        self.limiter
+            .check_key(&key.to_owned())
+            .map_err(|nu| RetryAfter(nu.wait_time_from(DefaultClock::default().now())))
+    }
+
+    fn shrink(&self) {
+        self.limiter.retain_recent();
     }
 }
 
@@ -248,7 +286,7 @@ fn limited(wait: Duration) -> ApiError {
     ApiError::too_many(
         "rate_limited",
         "too many attempts; slow down and retry later",
-        wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        RetryAfter(wait).secs(),
     )
 }
 
@@ -316,6 +354,49 @@ mod tests {
         assert!(delays[20..].iter().all(|d| *d == SLOW_DOWN));
         // Nobody is refused, the owner included.
         assert!(t.check_at("kim@example.com", OWNER, now).is_ok());
+    }
+
+    #[test]
+    fn a_local_limiter_counts_keys_apart_and_says_when_to_retry() {
+        let l = LocalRateLimiter::per_minute(2);
+        assert!(l.check("a").is_ok());
+        assert!(l.check("a").is_ok());
+        let wait = l.check("a").unwrap_err();
+        // One attempt comes back every 30 s.
+        assert!(wait.0 > Duration::from_secs(29) && wait.0 <= Duration::from_secs(30));
+        assert_eq!(wait.secs(), 30);
+        assert!(l.check("b").is_ok(), "another key has its own bucket");
+        l.shrink();
+    }
+
+    #[test]
+    fn code_limits_count_per_account_and_client() {
+        let s = RateLimitSettings {
+            code_per_ip: 100,
+            code_per_account: 1,
+            ..RateLimitSettings::default()
+        };
+        let limits = RateLimits::new(&s);
+        assert!(
+            limits
+                .check(Action::Code, ATTACKER, Some("kim@example.com"))
+                .is_ok()
+        );
+        let refused = limits
+            .check(Action::Code, ATTACKER, Some(" KIM@example.com"))
+            .unwrap_err();
+        assert_eq!(refused.retry_after_secs, Some(60));
+        assert!(
+            limits
+                .check(Action::Code, OWNER, Some("kim@example.com"))
+                .is_ok()
+        );
+        assert!(
+            limits
+                .check(Action::Code, ATTACKER, Some("lee@example.com"))
+                .is_ok()
+        );
+        assert!(limits.check(Action::Code, ATTACKER, None).is_ok());
     }
 
     #[test]

@@ -28,6 +28,9 @@ enum Scenario {
     SearchUncached,
     /// GET /healthz: the floor of the HTTP stack.
     Health,
+    /// POST /api/v1/products (on sale, one variant) as the admin, with the outbox relay
+    /// indexing every write; also reports the delay from commit to a subscriber's apply.
+    CatalogWrite,
 }
 
 #[derive(Parser, Debug)]
@@ -54,12 +57,69 @@ struct Args {
     /// Worker threads of the embedded server's runtime.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
+    /// Bearer token of a seller or admin, for catalog-write against `--url`.
+    #[arg(long, env = "JANGTEO_BENCH_TOKEN")]
+    token: Option<String>,
 }
 
 struct Target {
     base: String,
     product_ids: Vec<String>,
     category_ids: Vec<String>,
+    /// A bearer token that may create products (catalog-write).
+    token: Option<String>,
+}
+
+/// An outbox subscriber that records, for every product event, how long after its commit
+/// it was applied. It is the last subscriber, so the delay includes the search indexer's
+/// work on the same batch.
+#[derive(Default)]
+struct DelayProbe {
+    delays: std::sync::Mutex<Option<Histogram<u64>>>,
+}
+
+#[async_trait::async_trait]
+impl jangteo_services::outbox::Subscriber for DelayProbe {
+    fn name(&self) -> &'static str {
+        "bench_delay_probe"
+    }
+
+    fn wants(&self, event: &jangteo_core::events::DomainEvent) -> bool {
+        matches!(
+            event,
+            jangteo_core::events::DomainEvent::ProductChanged { .. }
+        )
+    }
+
+    async fn apply(
+        &self,
+        _services: &jangteo_services::Services,
+        _tx: &jangteo_store::DatabaseTransaction,
+        events: &[jangteo_services::outbox::Delivery],
+    ) -> anyhow::Result<()> {
+        let now = chrono::Utc::now();
+        let mut guard = self.delays.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = guard.as_mut() {
+            for d in events {
+                let micros = (now - d.at).num_microseconds().unwrap_or(i64::MAX);
+                h.saturating_record(u64::try_from(micros).unwrap_or(0));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DelayProbe {
+    /// Starts recording (forgetting what came before).
+    fn start(&self) -> anyhow::Result<()> {
+        *self.delays.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Histogram::new_with_bounds(1, 600_000_000, 3)?);
+        Ok(())
+    }
+
+    fn take(&self) -> Option<Histogram<u64>> {
+        self.delays.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -76,16 +136,29 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let _dir;
-    let base = match &args.url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
+    let probe = Arc::new(DelayProbe::default());
+    let (base, credentials) = match &args.url {
+        Some(url) => (url.trim_end_matches('/').to_owned(), None),
         None => {
             let dir = tempfile::tempdir()?;
-            let base = server_rt.block_on(start_embedded(dir.path(), args.products))?;
+            let (base, credentials) =
+                server_rt.block_on(start_embedded(dir.path(), args.products, probe.clone()))?;
             _dir = dir;
-            base
+            (base, credentials)
         }
     };
-    let target = client_rt.block_on(discover(&base))?;
+    let mut target = client_rt.block_on(discover(&base))?;
+    target.token = match (&args.token, credentials) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some((email, password))) => {
+            Some(client_rt.block_on(login(&base, &email, &password))?)
+        }
+        (None, None) => None,
+    };
+    anyhow::ensure!(
+        target.token.is_some() || !args.scenarios.contains(&Scenario::CatalogWrite),
+        "catalog-write against --url needs --token (a seller's or admin's access token)"
+    );
     eprintln!(
         "target {base}: {} sample products, {} categories; {} connections, {} s per scenario",
         target.product_ids.len(),
@@ -95,15 +168,24 @@ fn main() -> anyhow::Result<()> {
     );
     let target = Arc::new(target);
     let mut rows = Vec::new();
+    let mut delays = None;
     for scenario in &args.scenarios {
         let warmup = Duration::from_secs((args.duration / 5).max(1));
         client_rt.block_on(run(*scenario, target.clone(), args.connections, warmup))?;
+        if *scenario == Scenario::CatalogWrite {
+            probe.start()?;
+        }
         let result = client_rt.block_on(run(
             *scenario,
             target.clone(),
             args.connections,
             Duration::from_secs(args.duration),
         ))?;
+        if *scenario == Scenario::CatalogWrite {
+            // Let the relay catch up with the last writes before reading the delays.
+            client_rt.block_on(tokio::time::sleep(Duration::from_secs(3)));
+            delays = probe.take();
+        }
         rows.push((*scenario, result));
     }
     println!();
@@ -129,10 +211,42 @@ fn main() -> anyhow::Result<()> {
             r.errors
         );
     }
+    if let Some(d) = delays.filter(|d| !d.is_empty()) {
+        let ms = |q: f64| d.value_at_quantile(q) as f64 / 1000.0;
+        println!();
+        println!("| outbox: commit to subscriber applied | events | p50 ms | p99 ms | max ms |");
+        println!("|---|---:|---:|---:|---:|");
+        println!(
+            "| product_changed (after the search indexer's batch) | {} | {:.2} | {:.2} | {:.2} |",
+            d.len(),
+            ms(0.5),
+            ms(0.99),
+            d.max() as f64 / 1000.0
+        );
+    }
     Ok(())
 }
 
-async fn start_embedded(dir: &std::path::Path, products: u64) -> anyhow::Result<String> {
+async fn login(base: &str, email: &str, password: &str) -> anyhow::Result<String> {
+    let body: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    body["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("login answered without an access token")
+}
+
+/// Starts a seeded server; returns its base URL and the admin's credentials.
+async fn start_embedded(
+    dir: &std::path::Path,
+    products: u64,
+    probe: Arc<DelayProbe>,
+) -> anyhow::Result<(String, Option<(String, String)>)> {
     let config = jangteo::Config {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.to_path_buf(),
@@ -140,7 +254,14 @@ async fn start_embedded(dir: &std::path::Path, products: u64) -> anyhow::Result<
         log_level: "warn".into(),
         ..jangteo::Config::default()
     };
-    let app = jangteo::Application::build(&config, jangteo::Overrides::default()).await?;
+    let app = jangteo::Application::build(
+        &config,
+        jangteo::Overrides {
+            subscribers: vec![probe],
+            ..jangteo::Overrides::default()
+        },
+    )
+    .await?;
     let started = Instant::now();
     let opts = jangteo::seed::SeedOptions {
         products,
@@ -155,20 +276,24 @@ async fn start_embedded(dir: &std::path::Path, products: u64) -> anyhow::Result<
         "seeded {products} products in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // The seed's events feed the index, as a live catalog's writes would.
     let started = Instant::now();
-    let indexed = app
-        .services()
-        .reindex(|_| {})
+    let services = app.services();
+    services
+        .outbox
+        .settle(services, Duration::from_secs(24 * 3600))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!(
-        "indexed {indexed} products for search in {:.1} s ({})",
+        "indexed {} products for search through the outbox in {:.1} s ({})",
+        services.search.num_docs(),
         started.elapsed().as_secs_f64(),
-        app.services().search.analyzer_name()
+        services.search.analyzer_name()
     );
     let base = format!("http://{}", app.local_addr());
+    let credentials = app.admin_credentials.clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    Ok(base)
+    Ok((base, credentials))
 }
 
 /// Samples product and category ids to request, walking listing pages by keyset.
@@ -211,6 +336,7 @@ async fn discover(base: &str) -> anyhow::Result<Target> {
         base: base.to_owned(),
         product_ids,
         category_ids,
+        token: None,
     })
 }
 
@@ -260,6 +386,7 @@ async fn run(
                     let mut rng = rand::rng();
                     match scenario {
                         Scenario::Health => format!("{}/healthz", target.base),
+                        Scenario::CatalogWrite => format!("{}/api/v1/products", target.base),
                         Scenario::ProductDetail => {
                             let id =
                                 &target.product_ids[rng.random_range(0..target.product_ids.len())];
@@ -295,8 +422,22 @@ async fn run(
                         }
                     }
                 };
+                let request = match scenario {
+                    Scenario::CatalogWrite => {
+                        let n: u64 = rand::rng().random();
+                        http.post(&url)
+                            .bearer_auth(target.token.as_deref().unwrap_or_default())
+                            .json(&serde_json::json!({
+                                "name": format!("벤치 상품 {n}"),
+                                "price": 1000 + n % 100_000,
+                                "status": "ON_SALE",
+                                "variants": [{"sku": format!("BENCH-{n:x}"), "name": "기본", "stock": 10}],
+                            }))
+                    }
+                    _ => http.get(&url),
+                };
                 let t = Instant::now();
-                let ok = match http.get(&url).send().await {
+                let ok = match request.send().await {
                     Ok(res) => {
                         let ok = res.status().is_success();
                         ok && res.bytes().await.is_ok()

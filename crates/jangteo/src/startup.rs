@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use jangteo_api::rate_limit::LocalRateLimiter;
 use jangteo_api::{AppState, HttpSettings, RateLimits};
 use jangteo_services::Services;
 use jangteo_services::clock::{Clock, SystemClock};
@@ -14,8 +15,9 @@ use jangteo_services::images::ImageSettings;
 use jangteo_services::jobs::JobRunner;
 use jangteo_services::mail::{FileMailer, Mailer, SmtpMailer};
 use jangteo_services::outbox::{Outbox, Subscriber};
-use jangteo_services::ports::LocalBus;
+use jangteo_services::ports::{LocalBus, LocalGate, LocalUniqueCounter};
 use jangteo_services::tokens::TokenKeys;
+use jangteo_services::views::ViewCounter;
 use jangteo_store::{DatabaseConnection, DbSettings};
 use tokio::net::TcpListener;
 
@@ -131,7 +133,7 @@ fn build_services(
         mailer,
         keys: Arc::new(keys),
         catalog_cache: Arc::default(),
-        views: Arc::default(),
+        views: Arc::new(ViewCounter::new(Arc::new(LocalUniqueCounter::default()))),
         search: Arc::new(search),
         files,
         image_settings: Arc::new(ImageSettings {
@@ -140,7 +142,10 @@ fn build_services(
         }),
         outbox: Arc::new(Outbox::new(config.outbox.clone(), overrides.subscribers)),
         jobs: Arc::new(JobRunner::new(config.jobs.clone())),
+        // In-process adapters: one server process. Cluster adapters (Redis, NATS) would be
+        // chosen here from configuration.
         bus: Arc::new(LocalBus::default()),
+        gate: Arc::new(LocalGate::default()),
     })
 }
 
@@ -153,7 +158,10 @@ impl Application {
             .accounts()
             .bootstrap_admin(&config.admin_email)
             .await?;
-        let limits = Arc::new(RateLimits::new(&config.rate_limits));
+        let limits = Arc::new(RateLimits::with_limiters(
+            &config.rate_limits,
+            |_, per_minute| Arc::new(LocalRateLimiter::per_minute(per_minute)),
+        ));
         let state = AppState {
             services,
             limits,

@@ -57,6 +57,8 @@ pub struct Services {
     pub jobs: Arc<jobs::JobRunner>,
     /// Fan-out of committed events within (in-process adapter) or across processes.
     pub bus: Arc<dyn ports::EventBus>,
+    /// Counters that hold back flash-sale crowds before they reach the stock rows.
+    pub gate: Arc<dyn ports::AdmissionGate>,
 }
 
 impl Services {

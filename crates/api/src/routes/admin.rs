@@ -14,6 +14,16 @@ use crate::pagination::{Page, PageQuery};
 use crate::params::{IdPath, Query};
 use crate::routes::me::ProfileResponse;
 use crate::{ApiError, AppState, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's operations, with their OpenAPI descriptions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(list_events))
+        .routes(routes!(retry_event))
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

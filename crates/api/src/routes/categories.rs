@@ -11,6 +11,15 @@ use crate::auth::AdminUser;
 use crate::json::Json;
 use crate::params::IdPath;
 use crate::{ApiError, AppState, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's operations, with their OpenAPI descriptions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tree, create))
+        .routes(routes!(rename))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct CategoryResponse {

@@ -15,6 +15,16 @@ use crate::params::{IdPair, IdPath};
 use crate::schema::FileBytes;
 use crate::upload::ImageBody;
 use crate::{ApiError, AppState, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's operations, with their OpenAPI descriptions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload, list))
+        .routes(routes!(delete))
+        .routes(routes!(reorder))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct ImageResponse {

@@ -17,6 +17,16 @@ use crate::json::{Json, double_option};
 use crate::params::IdPath;
 use crate::schema::Patch;
 use crate::{ApiError, AppState, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's operations, with their OpenAPI descriptions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me, patch_me))
+        .routes(routes!(list_addresses, create_address))
+        .routes(routes!(get_address, patch_address, delete_address))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct ProfileResponse {

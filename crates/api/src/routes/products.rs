@@ -21,6 +21,21 @@ use crate::rate_limit::ClientIp;
 use crate::routes::categories::CategoryResponse;
 use crate::routes::images::ImageResponse;
 use crate::{ApiError, AppState, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's operations, with their OpenAPI descriptions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(popular))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(add_variant))
+        .routes(routes!(update_variant))
+        .routes(routes!(adjust_stock))
+        .routes(routes!(ledger))
+        .routes(routes!(mine))
+}
 
 // ---- responses
 

@@ -13,6 +13,16 @@ use crate::params::Query;
 use crate::rate_limit::ClientIp;
 use crate::routes::products::ProductSummaryResponse;
 use crate::{ApiError, AppState, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's operations, with their OpenAPI descriptions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(autocomplete))
+        .routes(routes!(popular_terms))
+}
 
 /// Orders of search results.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

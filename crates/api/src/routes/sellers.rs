@@ -14,6 +14,18 @@ use crate::json::Json;
 use crate::pagination::{Page, PageQuery};
 use crate::params::{IdPath, Query};
 use crate::{ApiError, AppState, Problem};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This resource's operations, with their OpenAPI descriptions.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(apply, list_applications))
+        .routes(routes!(get_application))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(my_shop))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct ApplicationResponse {

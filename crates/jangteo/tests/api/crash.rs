@@ -25,6 +25,9 @@ async fn start(
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("JANGTEO_DEMO_CATALOG", "false")
         .env("JANGTEO_JWT_SECRET", "crash-test-secret-crash-test-secret")
+        // The killed server may hold a claim on some events; the restarted one takes them
+        // over when it runs out.
+        .env("JANGTEO_OUTBOX__LEASE_SECS", "2")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true);

@@ -61,7 +61,10 @@ pub trait Subscriber: Send + Sync {
 pub struct OutboxSettings {
     /// Most events claimed (and indexed in one search commit) per round.
     pub batch: u64,
-    /// How long a claim holds its events before another relay may take them over.
+    /// How long a claim holds its events before another relay may take them over. Short:
+    /// a round takes well under a second, and after a `kill -9` the restarted server waits
+    /// this long for the dead one's claim. A round that outlasts it is delivered again,
+    /// which the processed-id records make harmless.
     pub lease_secs: u64,
     /// Failed attempts before an event is parked.
     pub max_attempts: u32,
@@ -75,7 +78,7 @@ impl Default for OutboxSettings {
     fn default() -> Self {
         Self {
             batch: 1_000,
-            lease_secs: 60,
+            lease_secs: 10,
             max_attempts: 8,
             poll_ms: 500,
             retention_days: 7,

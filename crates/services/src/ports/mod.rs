@@ -4,5 +4,13 @@
 //! Clock and Mailer predate this module and keep their own (`clock`, `mail`).
 
 pub mod bus;
+pub mod cache;
+pub mod gate;
+pub mod rate_limit;
+pub mod unique_counter;
 
 pub use bus::{EventBus, LocalBus};
+pub use cache::{LocalReadCache, ReadCache};
+pub use gate::{Admission, AdmissionGate, LocalGate};
+pub use rate_limit::{RateLimiter, RetryAfter};
+pub use unique_counter::{LocalUniqueCounter, ProductDay, UniqueCounter};

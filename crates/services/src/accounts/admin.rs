@@ -1,0 +1,69 @@
+//! Admin accounts and the user list: the first admin at start, more from the CLI.
+
+use jangteo_core::{Email, FieldErrors, Role, ids, password};
+use jangteo_store::entities::users;
+use jangteo_store::{StoreError, accounts as store};
+use uuid::Uuid;
+
+use super::*;
+use crate::tokens::{self};
+use crate::{ServiceError, ServiceResult, passwords};
+
+impl Accounts<'_> {
+    /// Keyset page of accounts for admins.
+    pub async fn list_users(
+        &self,
+        role: Option<Role>,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> ServiceResult<Vec<Profile>> {
+        let rows = store::list_users(self.db(), role.map(Role::as_str), after, limit).await?;
+        rows.into_iter().map(Profile::try_from).collect()
+    }
+
+    /// Creates a verified ADMIN account. Used by `jangteo admin create` and the first start.
+    pub async fn create_admin(&self, email_raw: &str, password: &str) -> ServiceResult<Profile> {
+        let mut errors = FieldErrors::new();
+        let email = errors.take(Email::parse("email", email_raw));
+        errors.take(password::check_new(
+            "password",
+            password,
+            email.as_ref().map(Email::as_str),
+        ));
+        let email = errors.finish(email)?.unwrap_or_else(|| unreachable!());
+        let now = self.now();
+        let user = users::Model {
+            id: ids::new_id(),
+            email: email.into_string(),
+            password_hash: Some(passwords::hash(password.to_owned()).await?),
+            display_name: Some("Administrator".into()),
+            phone: None,
+            role: Role::Admin.as_str().to_owned(),
+            email_verified_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert_user(self.db(), user.clone())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => email_taken(),
+                other => other.into(),
+            })?;
+        user.try_into()
+    }
+
+    /// On a database without any admin, creates one with a random password and returns the
+    /// credentials so the caller can show them once.
+    pub async fn bootstrap_admin(&self, email: &str) -> ServiceResult<Option<(String, String)>> {
+        if store::any_user_with_role(self.db(), Role::Admin.as_str()).await? {
+            return Ok(None);
+        }
+        let password = tokens::new_refresh_token()[..20].to_owned();
+        match self.create_admin(email, &password).await {
+            Ok(p) => Ok(Some((p.email, password))),
+            // Another process bootstrapped at the same moment.
+            Err(ServiceError::Conflict { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Sign-up: an unverified USER account and its verification mail, queued as a job in the
+//! same transaction.
+
+use chrono::{DateTime, Utc};
+use jangteo_core::verification::{self};
+use jangteo_core::{Email, FieldErrors, Role, ids, password, validation};
+use jangteo_store::entities::{email_codes, users};
+use jangteo_store::{StoreError, accounts as store};
+use uuid::Uuid;
+
+use super::*;
+use crate::jobs::SendMail;
+use crate::tokens::{self};
+use crate::tx::UnitOfWork;
+use crate::{ServiceResult, mail, passwords};
+
+impl Accounts<'_> {
+    /// Creates an unverified USER account and mails a verification code.
+    pub async fn signup(&self, input: SignupInput<'_>) -> ServiceResult<Profile> {
+        let mut errors = FieldErrors::new();
+        let email = match input.email {
+            None => {
+                errors.add("email", "required", "email is required");
+                None
+            }
+            Some(raw) => errors.take(Email::parse("email", raw)),
+        };
+        match input.password {
+            None => errors.add("password", "required", "password is required"),
+            Some(pw) => {
+                errors.take(password::check_new(
+                    "password",
+                    pw,
+                    email.as_ref().map(Email::as_str),
+                ));
+            }
+        }
+        let display_name = input
+            .display_name
+            .and_then(|d| errors.take(validation::bounded_text("display_name", d, 1, 50)));
+        let (Some(email), Some(password)) = (errors.finish(email)?, input.password) else {
+            unreachable!("validated above")
+        };
+
+        // Cheap early answer for the common case; the unique index still decides races.
+        if store::find_user_by_email(self.db(), email.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(email_taken());
+        }
+        let hash = passwords::hash(password.to_owned()).await?;
+        let now = self.now();
+        let user = users::Model {
+            id: ids::new_id(),
+            email: email.as_str().to_owned(),
+            password_hash: Some(hash),
+            display_name,
+            phone: None,
+            role: Role::User.as_str().to_owned(),
+            email_verified_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let code = tokens::new_code();
+        let code_row = self.code_row(user.id, &code, now);
+        let mut txn = self.s.begin().await?;
+        store::insert_user(txn.conn(), user.clone())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => email_taken(),
+                other => other.into(),
+            })?;
+        store::put_email_code(txn.conn(), code_row).await?;
+        // The mail is a job of this transaction: queued with the account or not at all,
+        // sent (and retried) by the job runner, so the request never waits for SMTP.
+        self.queue_code_mail(&mut txn, &user.email, &code).await?;
+        txn.commit().await?;
+        user.try_into()
+    }
+
+    pub(super) fn code_row(
+        &self,
+        user_id: Uuid,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> email_codes::Model {
+        email_codes::Model {
+            user_id,
+            code_hash: self.s.keys.hash_code(user_id, code),
+            expires_at: verification::expiry_from(now),
+            attempts: 0,
+            sent_at: now,
+        }
+    }
+
+    pub(super) async fn queue_code_mail(
+        &self,
+        tx: &mut UnitOfWork<'_>,
+        to: &str,
+        code: &str,
+    ) -> ServiceResult<()> {
+        let m = mail::verification_code(to, code, verification::CODE_TTL_MINUTES);
+        tx.enqueue(&SendMail::from(m), None, None).await?;
+        Ok(())
+    }
+}

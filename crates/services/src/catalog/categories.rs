@@ -1,0 +1,130 @@
+//! The category tree: create, rename (its products' pages and search documents follow
+//! through a `CategoryChanged` event), read.
+
+use jangteo_core::catalog::{self as rules};
+use jangteo_core::events::DomainEvent;
+use jangteo_core::{FieldErrors, ids, validation};
+use jangteo_store::StoreError;
+use jangteo_store::catalog::{self as store};
+use jangteo_store::entities::categories;
+use uuid::Uuid;
+
+use super::*;
+use crate::error::NotFoundAs;
+use crate::{ServiceError, ServiceResult};
+
+impl Catalog<'_> {
+    pub async fn create_category(
+        &self,
+        name: Option<&str>,
+        slug: Option<&str>,
+        parent_id: Option<Uuid>,
+        position: Option<i32>,
+    ) -> ServiceResult<CategoryRef> {
+        let mut errors = FieldErrors::new();
+        let name = errors.take(validation::required_text("name", name, 1, 60));
+        let id = ids::new_id();
+        let slug = match (slug, &name) {
+            (Some(s), _) => errors.take(rules::slug("slug", s)),
+            // A name of only punctuation has no slug of its own: one from the id, then.
+            (None, Some(n)) => match rules::slugify(n) {
+                derived if derived.is_empty() => {
+                    Some(format!("c-{}", &id.simple().to_string()[..12]))
+                }
+                derived => errors.take(rules::slug("slug", &derived)),
+            },
+            (None, None) => None,
+        };
+        let position = errors.take(rules::position("position", position));
+        let (Some(name), Some(slug), Some(position)) = errors.finish((name, slug, position))?
+        else {
+            unreachable!()
+        };
+        let parent = match parent_id {
+            None => None,
+            Some(pid) => Some(
+                store::find_category(&self.s.db, pid)
+                    .await
+                    .not_found_as("parent category")?,
+            ),
+        };
+        let depth = parent.as_ref().map_or(0, |p| p.depth + 1);
+        if depth >= MAX_CATEGORY_DEPTH {
+            return Err(ServiceError::conflict(
+                "category_too_deep",
+                "categories nest at most 5 levels; this parent is already at the deepest",
+            ));
+        }
+        let path = format!(
+            "{}{}/",
+            parent.as_ref().map_or("/", |p| p.path.as_str()),
+            id.simple()
+        );
+        let row = categories::Model {
+            id,
+            parent_id,
+            name: name.clone(),
+            slug: slug.clone(),
+            path,
+            depth,
+            position,
+            created_at: self.now(),
+        };
+        let tx = self.s.begin().await?;
+        store::insert_category(tx.conn(), row)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => {
+                    ServiceError::conflict("slug_taken", "another category uses this slug")
+                }
+                other => other.into(),
+            })?;
+        tx.commit().await?;
+        Ok(CategoryRef { id, name, slug })
+    }
+
+    /// `NotFound` unless a category with this id exists (for filters naming one).
+    pub async fn require_category(&self, id: Uuid) -> ServiceResult<()> {
+        store::find_category(&self.s.db, id)
+            .await
+            .not_found_as("category")
+            .map(drop)
+    }
+
+    pub async fn rename_category(
+        &self,
+        id: Uuid,
+        name: Option<&str>,
+    ) -> ServiceResult<CategoryRef> {
+        let name = validation::required_text("name", name, 1, 60)?;
+        let mut tx = self.s.begin().await?;
+        let c = store::rename_category(tx.conn(), id, &name)
+            .await
+            .not_found_as("category")?;
+        // Listings, pages and search documents of its products show the name.
+        tx.record(DomainEvent::CategoryChanged { category_id: id });
+        tx.commit().await?;
+        Ok(CategoryRef {
+            id: c.id,
+            name: c.name,
+            slug: c.slug,
+        })
+    }
+
+    pub async fn category_tree(&self) -> ServiceResult<Vec<CategoryNode>> {
+        let all = store::list_categories(&self.s.db).await?;
+        Ok(build_tree(&all, None))
+    }
+}
+
+pub(super) fn build_tree(all: &[categories::Model], parent: Option<Uuid>) -> Vec<CategoryNode> {
+    all.iter()
+        .filter(|c| c.parent_id == parent)
+        .map(|c| CategoryNode {
+            id: c.id,
+            name: c.name.clone(),
+            slug: c.slug.clone(),
+            children: build_tree(all, Some(c.id)),
+        })
+        .collect()
+}
