@@ -29,8 +29,8 @@ impl FromRequestParts<AppState> for AuthUser {
         })?;
         let principal = state
             .services
-            .keys
-            .verify_access(token, state.services.clock.now())?;
+            .keys()
+            .verify_access(token, state.services.clock().now())?;
         if let Some(ctx) = parts.extensions.get::<RequestContext>() {
             ctx.set_user(principal.user_id);
         }

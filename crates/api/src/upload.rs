@@ -41,7 +41,7 @@ impl FromRequest<AppState> for ImageBody {
                 ),
             ));
         };
-        let max = state.services.image_settings.max_bytes;
+        let max = state.services.image_settings().max_bytes;
         let announced = req
             .headers()
             .get(header::CONTENT_LENGTH)

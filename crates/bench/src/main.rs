@@ -280,15 +280,15 @@ async fn start_embedded(
     let started = Instant::now();
     let services = app.services();
     services
-        .outbox
+        .outbox()
         .settle(services, Duration::from_secs(24 * 3600))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!(
         "indexed {} products for search through the outbox in {:.1} s ({})",
-        services.search.num_docs(),
+        services.search().num_docs(),
         started.elapsed().as_secs_f64(),
-        services.search.analyzer_name()
+        services.search().analyzer_name()
     );
     let base = format!("http://{}", app.local_addr());
     let credentials = app.admin_credentials.clone();

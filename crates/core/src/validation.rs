@@ -66,6 +66,67 @@ impl FieldErrors {
             }
         }
     }
+
+    /// Every parsed value, when every field parser succeeded and nothing else was recorded;
+    /// otherwise all the errors at once: the fields' in order, then those recorded in
+    /// `self` (checks of the rest of the body). This is how a parser builds its valid value
+    /// from its fields without an "impossible" branch: `errors.all((name, price))?` yields
+    /// `(Name, Price)`, never `(Option, Option)`.
+    pub fn all<F: Fields>(self, fields: F) -> Result<F::Values, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let values = fields.collect(&mut errors);
+        errors.0.extend(self.0);
+        match values {
+            Some(values) if errors.is_empty() => Ok(values),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A tuple of field parse results (`(Result<A, FieldErrors>, Result<B, FieldErrors>, …)`).
+pub trait Fields {
+    type Values;
+    /// The values if all parsed; every error is recorded into `errors` either way.
+    fn collect(self, errors: &mut FieldErrors) -> Option<Self::Values>;
+}
+
+macro_rules! fields_tuple {
+    ($($name:ident),+) => {
+        impl<$($name),+> Fields for ($(Result<$name, FieldErrors>,)+) {
+            type Values = ($($name,)+);
+            #[allow(non_snake_case)]
+            fn collect(self, errors: &mut FieldErrors) -> Option<Self::Values> {
+                let ($($name,)+) = self;
+                $(let $name = errors.take($name);)+
+                Some(($($name?,)+))
+            }
+        }
+    };
+}
+
+fields_tuple!(A);
+fields_tuple!(A, B);
+fields_tuple!(A, B, C);
+fields_tuple!(A, B, C, D);
+fields_tuple!(A, B, C, D, E);
+fields_tuple!(A, B, C, D, E, F);
+fields_tuple!(A, B, C, D, E, F, G);
+fields_tuple!(A, B, C, D, E, F, G, H);
+
+/// A field that must be present: its parser's result, or `required`.
+pub fn required<'a, T>(
+    field: &str,
+    raw: Option<&'a str>,
+    parse: impl FnOnce(&'a str) -> Result<T, FieldErrors>,
+) -> Result<T, FieldErrors> {
+    match raw {
+        Some(r) => parse(r),
+        None => Err(FieldErrors::single(
+            field,
+            "required",
+            format!("{field} is required"),
+        )),
+    }
 }
 
 impl std::fmt::Display for FieldErrors {
@@ -225,6 +286,30 @@ mod tests {
         assert_eq!(
             bounded_text("n", "김 철수 🛒", 1, 50).unwrap(),
             "김 철수 🛒"
+        );
+    }
+
+    #[test]
+    fn all_yields_the_values_or_every_error() {
+        let ok: Result<i32, FieldErrors> = Ok(1);
+        let bad =
+            || -> Result<i32, FieldErrors> { Err(FieldErrors::single("b", "bad", "b is bad")) };
+        assert_eq!(
+            FieldErrors::new().all((ok.clone(), Ok::<_, FieldErrors>("x"))),
+            Ok((1, "x"))
+        );
+        let e = FieldErrors::new()
+            .all((ok.clone(), bad(), bad()))
+            .unwrap_err();
+        assert_eq!(e.as_slice().len(), 2, "each failing field reported");
+        let mut earlier = FieldErrors::new();
+        earlier.add("c", "conflict", "checked before");
+        let e = earlier.all((ok, bad())).unwrap_err();
+        let order: Vec<&str> = e.as_slice().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            order,
+            ["b", "c"],
+            "the fields' errors, then those recorded before"
         );
     }
 }

@@ -171,7 +171,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     match app.services().search_catch_up().await {
         Ok(Some(n)) => tracing::info!(
             documents = n,
-            analyzer = app.services().search.analyzer_name(),
+            analyzer = app.services().search().analyzer_name(),
             "search index rebuilt"
         ),
         Ok(None) => {}
@@ -375,7 +375,7 @@ async fn reindex(config: Config) -> anyhow::Result<ExitCode> {
     println!(
         "reindexed {n} products in {:.1} s (analyzer: {})",
         started.elapsed().as_secs_f64(),
-        services.search.analyzer_name()
+        services.search().analyzer_name()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -159,7 +159,7 @@ pub struct SeedReport {
 /// Creates the category tree if missing and returns leaf categories (with their root index).
 async fn ensure_categories(services: &Services) -> anyhow::Result<Vec<(usize, Uuid)>> {
     let catalog = services.catalog();
-    let existing = jangteo_store::catalog::list_categories(&services.db).await?;
+    let existing = jangteo_store::catalog::list_categories(services.db()).await?;
     let mut leaves = Vec::new();
     for (root_index, (name, slug, children)) in CATEGORY_TREE.iter().enumerate() {
         let root = match existing.iter().find(|c| c.slug == *slug) {
@@ -197,7 +197,7 @@ async fn create_sellers(services: &Services, count: u64) -> anyhow::Result<Vec<U
     let run =
         u32::from_str_radix(&Uuid::new_v4().simple().to_string()[..8], 16).unwrap_or_default();
     let mut ids = Vec::new();
-    let txn = services.db.begin().await?;
+    let txn = services.db().begin().await?;
     let mut user_rows = Vec::new();
     let mut seller_rows = Vec::new();
     for i in 0..count {

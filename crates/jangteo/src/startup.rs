@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::Context;
 use jangteo_api::rate_limit::LocalRateLimiter;
 use jangteo_api::{AppState, HttpSettings, RateLimits};
-use jangteo_services::Services;
 use jangteo_services::clock::{Clock, SystemClock};
 use jangteo_services::files::FileStore;
 use jangteo_services::images::ImageSettings;
@@ -18,6 +17,7 @@ use jangteo_services::outbox::{Outbox, Subscriber};
 use jangteo_services::ports::{LocalBus, LocalGate, LocalUniqueCounter};
 use jangteo_services::tokens::TokenKeys;
 use jangteo_services::views::ViewCounter;
+use jangteo_services::{Adapters, Services};
 use jangteo_store::{DatabaseConnection, DbSettings};
 use tokio::net::TcpListener;
 
@@ -127,33 +127,34 @@ fn build_services(
         config.files.max_image_bytes > 0,
         "files.max_image_bytes must be positive"
     );
-    Ok(Services {
+    Ok(Services::new(
         db,
-        clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-        mailer,
-        keys: Arc::new(keys),
-        catalog_cache: Arc::default(),
-        views: Arc::new(ViewCounter::new(Arc::new(LocalUniqueCounter::default()))),
-        search: Arc::new(search),
-        files,
-        image_settings: Arc::new(ImageSettings {
-            max_bytes: config.files.max_image_bytes,
-            public_base_url: config.files.public_base_url.clone(),
-        }),
-        outbox: Arc::new(Outbox::new(config.outbox.clone(), overrides.subscribers)),
-        jobs: Arc::new(JobRunner::new(config.jobs.clone())),
-        // In-process adapters: one server process. Cluster adapters (Redis, NATS) would be
-        // chosen here from configuration.
-        bus: Arc::new(LocalBus::default()),
-        gate: Arc::new(LocalGate::default()),
-    })
+        Adapters {
+            clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            mailer,
+            keys,
+            views: ViewCounter::new(Arc::new(LocalUniqueCounter::default())),
+            search,
+            files,
+            image_settings: ImageSettings {
+                max_bytes: config.files.max_image_bytes,
+                public_base_url: config.files.public_base_url.clone(),
+            },
+            outbox: Outbox::new(config.outbox.clone(), overrides.subscribers),
+            jobs: JobRunner::new(config.jobs.clone()),
+            // In-process adapters: one server process. Cluster adapters (Redis, NATS) would
+            // be chosen here from configuration.
+            bus: Arc::new(LocalBus::default()),
+            gate: Arc::new(LocalGate::default()),
+        },
+    ))
 }
 
 impl Application {
     pub async fn build(config: &Config, overrides: Overrides) -> anyhow::Result<Self> {
         let db = open_database(config).await?;
         let services = services(config, db, overrides)?;
-        services.files.check().await?;
+        services.files().check().await?;
         let admin_credentials = services
             .accounts()
             .bootstrap_admin(&config.admin_email)
@@ -239,20 +240,20 @@ impl Application {
             }
         };
         let services = self.state.services.clone();
-        if let Err(e) = services.jobs.schedule_recurring(&services).await {
+        if let Err(e) = services.jobs().schedule_recurring(&services).await {
             tracing::warn!(error = %e, "housekeeping jobs not scheduled");
         }
         // The relay runs only where the search index is owned (its first subscriber);
         // the job runner runs in every server process, sharing the queue by lease.
-        let relay = services.search.is_enabled().then(|| {
+        let relay = services.search().is_enabled().then(|| {
             let s = services.clone();
             let stop = work_stopped();
-            tokio::spawn(async move { s.outbox.run(&s, stop).await })
+            tokio::spawn(async move { s.outbox().run(&s, stop).await })
         });
         let runner = {
             let s = services.clone();
             let stop = work_stopped();
-            tokio::spawn(async move { s.jobs.run(&s, stop).await })
+            tokio::spawn(async move { s.jobs().run(&s, stop).await })
         };
         let drain = Drain {
             window: DRAIN_WINDOW,
@@ -286,10 +287,16 @@ impl Application {
             );
         }
         // Keep the views counted since the last periodic flush.
-        if let Err(e) = self.state.services.views.flush(&self.state.services).await {
+        if let Err(e) = self
+            .state
+            .services
+            .views()
+            .flush(&self.state.services)
+            .await
+        {
             tracing::warn!(error = %e, "view counts not flushed at shutdown");
         }
-        self.state.services.db.clone().close().await.ok();
+        self.state.services.db().clone().close().await.ok();
         tracing::info!("stopped");
         Ok(())
     }
@@ -303,7 +310,7 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.limits.shrink();
-        if let Err(e) = state.services.views.flush(&state.services).await {
+        if let Err(e) = state.services.views().flush(&state.services).await {
             tracing::warn!(error = %e, "view counts not flushed");
         }
     }

@@ -62,7 +62,10 @@ impl From<StoreError> for ServiceError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound("resource"),
-            StoreError::Conflict => Self::conflict("conflict", "the resource already exists"),
+            // A conflict its call site did not expect: still a 409, never a 500.
+            StoreError::Conflict { .. } => {
+                Self::conflict("conflict", "the resource already exists")
+            }
             StoreError::Db(e) => Self::Internal(anyhow::Error::new(e).context("database")),
         }
     }

@@ -39,26 +39,107 @@ pub fn install_tls_provider() {
 }
 
 /// Everything a use case may need, built once at start-up and shared by every request.
+/// Fields are the crate's own; callers outside use the accessors (and the use-case
+/// handles: `accounts()`, `catalog()`, …), so what `Services` holds can change freely.
 #[derive(Clone)]
 pub struct Services {
-    pub db: DatabaseConnection,
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    mailer: Arc<dyn Mailer>,
+    keys: Arc<TokenKeys>,
+    catalog_cache: Arc<catalog::CatalogCache>,
+    views: Arc<views::ViewCounter>,
+    search: Arc<search::Search>,
+    files: files::FileStore,
+    image_settings: Arc<images::ImageSettings>,
+    outbox: Arc<outbox::Outbox>,
+    jobs: Arc<jobs::JobRunner>,
+    bus: Arc<dyn ports::EventBus>,
+    gate: Arc<dyn ports::AdmissionGate>,
+}
+
+/// The adapters and settings `Services` is built from, chosen at start-up (`startup.rs`).
+pub struct Adapters {
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,
-    pub keys: Arc<TokenKeys>,
-    pub catalog_cache: Arc<catalog::CatalogCache>,
-    pub views: Arc<views::ViewCounter>,
-    pub search: Arc<search::Search>,
+    pub keys: TokenKeys,
+    pub views: views::ViewCounter,
+    pub search: search::Search,
     /// Uploaded files (product images): local directory or S3-compatible bucket.
     pub files: files::FileStore,
-    pub image_settings: Arc<images::ImageSettings>,
+    pub image_settings: images::ImageSettings,
     /// The relay of the transactional outbox and its subscribers.
-    pub outbox: Arc<outbox::Outbox>,
+    pub outbox: outbox::Outbox,
     /// The durable job runner.
-    pub jobs: Arc<jobs::JobRunner>,
+    pub jobs: jobs::JobRunner,
     /// Fan-out of committed events within (in-process adapter) or across processes.
     pub bus: Arc<dyn ports::EventBus>,
     /// Counters that hold back flash-sale crowds before they reach the stock rows.
     pub gate: Arc<dyn ports::AdmissionGate>,
+}
+
+impl Services {
+    pub fn new(db: DatabaseConnection, a: Adapters) -> Self {
+        Self {
+            db,
+            clock: a.clock,
+            mailer: a.mailer,
+            keys: Arc::new(a.keys),
+            catalog_cache: Arc::default(),
+            views: Arc::new(a.views),
+            search: Arc::new(a.search),
+            files: a.files,
+            image_settings: Arc::new(a.image_settings),
+            outbox: Arc::new(a.outbox),
+            jobs: Arc::new(a.jobs),
+            bus: a.bus,
+            gate: a.gate,
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn keys(&self) -> &TokenKeys {
+        &self.keys
+    }
+
+    pub fn views(&self) -> &views::ViewCounter {
+        &self.views
+    }
+
+    pub fn search(&self) -> &search::Search {
+        &self.search
+    }
+
+    pub fn files(&self) -> &files::FileStore {
+        &self.files
+    }
+
+    pub fn image_settings(&self) -> &images::ImageSettings {
+        &self.image_settings
+    }
+
+    pub fn outbox(&self) -> &outbox::Outbox {
+        &self.outbox
+    }
+
+    pub fn jobs(&self) -> &jobs::JobRunner {
+        &self.jobs
+    }
+
+    pub fn bus(&self) -> &dyn ports::EventBus {
+        self.bus.as_ref()
+    }
+
+    pub fn gate(&self) -> &dyn ports::AdmissionGate {
+        self.gate.as_ref()
+    }
 }
 
 impl Services {

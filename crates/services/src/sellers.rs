@@ -64,18 +64,11 @@ impl<'a> Sellers<'a> {
         shop_name: Option<&str>,
         business_number: Option<&str>,
     ) -> ServiceResult<Application> {
-        let mut errors = FieldErrors::new();
-        let shop_name = errors.take(seller::shop_name("shop_name", shop_name));
-        let number = match business_number {
-            None => {
-                errors.add("business_number", "required", "business_number is required");
-                None
-            }
-            Some(raw) => errors.take(BusinessNumber::parse("business_number", raw)),
-        };
-        let (Some(shop_name), Some(number)) = errors.finish((shop_name, number))? else {
-            unreachable!()
-        };
+        let shop_name = seller::shop_name("shop_name", shop_name);
+        let number = validation::required("business_number", business_number, |raw| {
+            BusinessNumber::parse("business_number", raw)
+        });
+        let (shop_name, number) = FieldErrors::new().all((shop_name, number))?;
         // Read the role from the database: the token may predate an approval.
         let user = accounts::find_user(&self.s.db, who.user_id)
             .await
@@ -101,7 +94,9 @@ impl<'a> Sellers<'a> {
         store::insert_application(&self.s.db, row.clone())
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => ServiceError::conflict(
+                StoreError::Conflict {
+                    index: Some("ux_seller_applications_pending"),
+                } => ServiceError::conflict(
                     "application_pending",
                     "an application of this account is already pending",
                 ),
@@ -183,7 +178,9 @@ impl<'a> Sellers<'a> {
             )
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => {
+                StoreError::Conflict {
+                    index: Some("ux_sellers_shop_name"),
+                } => {
                     ServiceError::conflict("shop_name_taken", "another seller uses this shop name")
                 }
                 other => other.into(),

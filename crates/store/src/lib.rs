@@ -19,7 +19,7 @@ pub mod outbox;
 pub mod sellers;
 
 pub use connect::{Backend, DbSettings, PoolStats, connect, pool_stats};
-pub use error::{StoreError, StoreResult};
+pub use error::{StoreError, StoreResult, UNIQUE_INDEXES};
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use sea_orm_migration::MigratorTrait;

@@ -65,7 +65,7 @@ async fn serve(
         Err(jangteo_services::ServiceError::NotFound(_)) => return Err(missing()),
         Err(e) => return Err(e.into()),
     };
-    let file = match state.services.files.get(key).await {
+    let file = match state.services.files().get(key).await {
         Ok(Some(file)) => file,
         Ok(None) => return Err(missing()),
         Err(e) => {

@@ -33,19 +33,21 @@ async fn healthz() -> impl IntoResponse {
 
 /// The process can do its work: the database answers.
 async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    jangteo_store::ping(&state.services.db).await.map_err(|e| {
-        tracing::warn!(error = %e, "readiness check: database unreachable");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "the database is not reachable",
-        )
-    })?;
+    jangteo_store::ping(state.services.db())
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "readiness check: database unreachable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database is not reachable",
+            )
+        })?;
     Ok(axum::Json(json!({ "status": "ready", "database": "ok" })))
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let pool = jangteo_store::pool_stats(&state.services.db);
+    let pool = jangteo_store::pool_stats(state.services.db());
     metrics::gauge!("db_pool_connections").set(f64::from(pool.size));
     metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle));
     metrics::gauge!("db_pool_max_connections").set(f64::from(pool.max));

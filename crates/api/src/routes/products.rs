@@ -352,8 +352,8 @@ pub async fn get(
     let visitor = viewer.map_or_else(|| ip.to_string(), |v| v.user_id.to_string());
     state
         .services
-        .views
-        .record(id, &visitor, state.services.clock.now());
+        .views()
+        .record(id, &visitor, state.services.clock().now());
     Ok(Json(p.as_ref().into()))
 }
 

@@ -6,7 +6,7 @@ use jangteo_store::accounts as store;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn full_account_flow() {
@@ -127,7 +127,7 @@ async fn expired_code_is_refused_and_a_new_one_works() {
         "code_expired",
     )
     .await;
-    let user = store::find_user_by_email(&app.services.db, "park@example.com")
+    let user = store::find_user_by_email(app.services.db(), "park@example.com")
         .await
         .unwrap()
         .unwrap();
@@ -169,7 +169,7 @@ async fn too_many_wrong_codes_lock_the_code() {
         "code_attempts_exceeded",
     )
     .await;
-    let user = store::find_user_by_email(&app.services.db, "choi@example.com")
+    let user = store::find_user_by_email(app.services.db(), "choi@example.com")
         .await
         .unwrap()
         .unwrap();
@@ -226,8 +226,8 @@ async fn parallel_wrong_guesses_cannot_exceed_the_attempt_limit() {
         "{mismatches} guesses were evaluated; the limit is 5"
     );
     let row = store::find_email_code(
-        &app.services.db,
-        store::find_user_by_email(&app.services.db, "guess@example.com")
+        app.services.db(),
+        store::find_user_by_email(app.services.db(), "guess@example.com")
             .await
             .unwrap()
             .unwrap()
@@ -259,7 +259,7 @@ async fn duplicate_email_is_a_conflict() {
     )
     .await;
     assert_eq!(
-        store::count_users_with_email(&app.services.db, "dup@example.com")
+        store::count_users_with_email(app.services.db(), "dup@example.com")
             .await
             .unwrap(),
         1
@@ -299,7 +299,7 @@ async fn missing_and_weak_fields_are_listed() {
     .await;
     assert_eq!(p["errors"][0]["code"], "too_weak");
     assert_eq!(
-        store::count_users_with_email(&app.services.db, "weak@example.com")
+        store::count_users_with_email(app.services.db(), "weak@example.com")
             .await
             .unwrap(),
         0,
@@ -368,7 +368,7 @@ async fn rate_limits_answer_429_with_retry_after() {
     assert!(retry >= 1);
     assert_problem(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
     assert_eq!(
-        store::count_users_with_email(&app.services.db, "rl3@example.com")
+        store::count_users_with_email(app.services.db(), "rl3@example.com")
             .await
             .unwrap(),
         0

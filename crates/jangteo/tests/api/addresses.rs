@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 fn address(line1: &str) -> Value {
     json!({"label": "집", "recipient": "김철수", "phone": "010-1234-5678", "postal_code": "06236", "line1": line1})

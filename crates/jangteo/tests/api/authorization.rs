@@ -4,7 +4,7 @@ use jangteo_store::addresses as store;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 fn address() -> Value {
     json!({"recipient": "김철수", "phone": "010-1234-5678", "postal_code": "06236", "line1": "서울특별시 강남구 테헤란로 152"})
@@ -101,7 +101,7 @@ async fn another_users_address_is_invisible_and_untouchable() {
         .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
 
-    let row = store::find_owned(&app.services.db, owner.user_id, id.parse().unwrap())
+    let row = store::find_owned(app.services.db(), owner.user_id, id.parse().unwrap())
         .await
         .unwrap();
     assert_eq!(

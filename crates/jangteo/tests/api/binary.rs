@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 
-use crate::helpers::http_client;
+use crate::support::http_client;
 
 #[tokio::test]
 async fn slow_in_flight_request_completes_after_sigterm() {
@@ -416,7 +416,7 @@ async fn audit_command_reports_mismatches_and_exits_non_zero() {
             Expr::value(8i64),
         )
         .filter(jangteo_store::entities::variants::Column::Sku.eq("AUD-B"))
-        .exec(&services.db)
+        .exec(services.db())
         .await
         .unwrap();
     let out = jangteo(dir.path()).arg("audit").output().unwrap();

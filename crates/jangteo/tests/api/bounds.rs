@@ -9,13 +9,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::*;
+use crate::support::*;
 
 const EXTREMES: [i64; 4] = [i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1];
 
 async fn stock_of(app: &TestApp, variant: Uuid) -> i64 {
     variants::Entity::find_by_id(variant)
-        .one(&app.services.db)
+        .one(app.services.db())
         .await
         .unwrap()
         .unwrap()
@@ -27,8 +27,12 @@ async fn stock_adjustments_at_the_limits_never_wrap() {
     let app = spawn_app().await;
     let s = app.seller("bounds@example.com").await;
     let p = app
-        .product(&s, json!({"name": "경계", "price": 1000, "status": "ON_SALE",
-            "variants": [{"sku": "B-1", "name": "a", "stock": 5}, {"sku": "B-2", "name": "b", "stock": 5}]}))
+        .product(
+            &s,
+            ProductSpec::on_sale("경계", 1000)
+                .variant_named("B-1", "a", 5)
+                .variant_named("B-2", "b", 5),
+        )
         .await;
     let id = p["id"].as_str().unwrap();
     let adjust = |variant: String, delta: i64| {
@@ -93,27 +97,23 @@ async fn stock_adjustments_at_the_limits_never_wrap() {
         );
     }
     assert_eq!(stock_of(&app, v2.parse().unwrap()).await, 5);
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
 async fn prices_deltas_and_initial_stock_at_the_limits() {
     let app = spawn_app().await;
     let s = app.seller("prices@example.com").await;
-    let product = |price: Value, delta: Value, stock: Value| {
-        json!({"name": "가격", "price": price, "status": "ON_SALE",
-            "variants": [{"sku": "P-1", "name": "a", "price_delta": delta, "stock": stock}]})
+    let product = |price: i64, delta: i64, stock: i64| {
+        ProductSpec::on_sale("가격", price)
+            .variant_json(json!({"sku": "P-1", "name": "a", "price_delta": delta, "stock": stock}))
+            .json()
     };
     for v in EXTREMES {
         for (body, field) in [
-            (product(json!(v), json!(0), json!(1)), "price"),
-            (
-                product(json!(1000), json!(v), json!(1)),
-                "variants[0].price_delta",
-            ),
-            (
-                product(json!(1000), json!(0), json!(v)),
-                "variants[0].stock",
-            ),
+            (product(v, 0, 1), "price"),
+            (product(1000, v, 1), "variants[0].price_delta"),
+            (product(1000, 0, v), "variants[0].stock"),
         ] {
             let problem = assert_problem(
                 app.post_auth("/api/v1/products", &s.access, body).await,
@@ -127,19 +127,12 @@ async fn prices_deltas_and_initial_stock_at_the_limits() {
     // price + delta above the maximum price, and a delta below −price.
     for (price, delta) in [(MAX_PRICE, 1), (1, MAX_PRICE), (1000, -1001)] {
         let res = app
-            .post_auth(
-                "/api/v1/products",
-                &s.access,
-                product(json!(price), json!(delta), json!(1)),
-            )
+            .post_auth("/api/v1/products", &s.access, product(price, delta, 1))
             .await;
         assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     }
     let p = app
-        .product(
-            &s,
-            product(json!(MAX_PRICE), json!(-MAX_PRICE), json!(MAX_STOCK)),
-        )
+        .product(&s, product(MAX_PRICE, -MAX_PRICE, MAX_STOCK))
         .await;
     assert_eq!(p["variants"][0]["price"], 0);
     let id = p["id"].as_str().unwrap();
@@ -193,6 +186,7 @@ async fn prices_deltas_and_initial_stock_at_the_limits() {
         (Some(MAX_PRICE), Some(0)),
         "nothing changed"
     );
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -249,11 +243,14 @@ async fn the_audit_reports_negative_stock_and_sums_without_wrapping() {
     let app = spawn_app().await;
     let s = app.seller("wrap@example.com").await;
     let p = app
-        .product(&s, json!({"name": "감사", "price": 1000, "status": "ON_SALE",
-            "variants": [{"sku": "W-1", "name": "a", "stock": 0}, {"sku": "W-2", "name": "b", "stock": 0}]}))
+        .product(
+            &s,
+            ProductSpec::on_sale("감사", 1000)
+                .variant_named("W-1", "a", 0)
+                .variant_named("W-2", "b", 0),
+        )
         .await;
-    let v1: Uuid = p["variants"][0]["id"].as_str().unwrap().parse().unwrap();
-    let v2: Uuid = p["variants"][1]["id"].as_str().unwrap().parse().unwrap();
+    let (v1, v2) = (variant_id(&p, 0), variant_id(&p, 1));
     let ledger_row = |variant: Uuid, delta: i64| inventory_ledger::Model {
         id: Uuid::now_v7(),
         variant_id: variant,
@@ -266,21 +263,21 @@ async fn the_audit_reports_negative_stock_and_sums_without_wrapping() {
     // W-1: stock and ledger agree, but the stock is negative.
     ledger_row(v1, -5)
         .into_active_model()
-        .insert(&app.services.db)
+        .insert(app.services.db())
         .await
         .unwrap();
     // W-2: three deltas whose i64 sum wraps to exactly the stock (0): MAX + MAX + 2 = 2^64.
     for delta in [i64::MAX, i64::MAX, 2] {
         ledger_row(v2, delta)
             .into_active_model()
-            .insert(&app.services.db)
+            .insert(app.services.db())
             .await
             .unwrap();
     }
     variants::Entity::update_many()
         .col_expr(variants::Column::Stock, Expr::value(-5i64))
         .filter(variants::Column::Id.eq(v1))
-        .exec(&app.services.db)
+        .exec(app.services.db())
         .await
         .unwrap();
 

@@ -6,19 +6,20 @@ use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
-fn book(name: &str, price: i64, sku: &str, stock: i64) -> Value {
-    json!({
-        "name": name, "description": "초판 한정", "brand": "김작가", "publisher": "장터출판",
-        "price": price, "status": "ON_SALE",
-        "variants": [{"sku": sku, "name": "기본", "stock": stock}]
-    })
+/// The catalog's stock product: an ON_SALE book with one variant.
+fn book(name: &str, price: i64, sku: &str, stock: i64) -> ProductSpec {
+    ProductSpec::on_sale(name, price)
+        .description("초판 한정")
+        .brand("김작가")
+        .publisher("장터출판")
+        .variant(sku, stock)
 }
 
 async fn product_count(app: &TestApp) -> u64 {
     products::Entity::find()
-        .count(&app.services.db)
+        .count(app.services.db())
         .await
         .unwrap()
 }
@@ -105,7 +106,11 @@ async fn sellers_manage_their_own_products_only() {
 
     // A plain user cannot create products at all.
     let res = app
-        .post_auth("/api/v1/products", &user.access, book("x", 1, "X-1", 1))
+        .post_auth(
+            "/api/v1/products",
+            &user.access,
+            book("x", 1, "X-1", 1).json(),
+        )
         .await;
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 
@@ -215,7 +220,7 @@ async fn invalid_products_are_refused_and_nothing_is_written() {
         .post_auth(
             "/api/v1/products",
             &s.access,
-            book("second", 100, "unique-1", 1),
+            book("second", 100, "unique-1", 1).json(),
         )
         .await;
     assert_problem(res, StatusCode::CONFLICT, "sku_taken").await;
@@ -284,15 +289,13 @@ async fn listings_filter_sort_and_page_by_keyset() {
             (&a, if i % 2 == 0 { &books } else { &novels })
         };
         let price = 1000 + (i * 7919) % 5000;
-        let mut body = book(&format!("item {i}"), price, &format!("L-{i}"), i);
-        body["category_ids"] = json!([cat]);
+        let body = book(&format!("item {i}"), price, &format!("L-{i}"), i).category(cat);
         app.product(seller, body).await;
         expected_prices.push(price);
     }
     // A draft never shows up publicly.
-    let mut draft = book("draft", 1, "L-DRAFT", 1);
-    draft["status"] = json!("DRAFT");
-    app.product(&a, draft).await;
+    app.product(&a, book("draft", 1, "L-DRAFT", 1).status("DRAFT"))
+        .await;
 
     // Walk all pages by price ascending, 5 at a time.
     let mut seen = Vec::new();
@@ -423,7 +426,7 @@ async fn popular_products_by_units_sold_in_a_window() {
     for i in 0..3 {
         let mut body = book(&format!("goods {i}"), 1000, &format!("POP-{i}"), 100);
         if i < 2 {
-            body["category_ids"] = json!([cat]);
+            body = body.category(&cat);
         }
         ids.push(
             app.product(&s, body).await["id"]
@@ -530,6 +533,7 @@ async fn seeded_catalog_is_browsable_and_balanced() {
     // Seeding again adds to the catalog without clashing (new sellers, new SKUs).
     jangteo::seed::seed(&app.services, opts).await.unwrap();
     assert_eq!(product_count(&app).await, 600);
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -562,7 +566,7 @@ async fn view_counts_are_unique_visitors_per_day() {
             .await
             .unwrap();
     }
-    app.services.views.flush(&app.services).await.unwrap();
+    app.services.views().flush(&app.services).await.unwrap();
     // Read from the database: another GET would itself be a (13th) visitor.
     assert_eq!(
         view_count(&app, &p).await,
@@ -575,7 +579,7 @@ async fn view_counts_are_unique_visitors_per_day() {
     for i in 0..4 {
         view(format!("10.0.0.{i}"), None).await.unwrap();
     }
-    app.services.views.flush(&app.services).await.unwrap();
+    app.services.views().flush(&app.services).await.unwrap();
     assert_eq!(view_count(&app, &p).await, 16);
     // The product detail shows the stored count.
     let detail: Value = app.get_json(&path, None).await;
@@ -585,7 +589,7 @@ async fn view_counts_are_unique_visitors_per_day() {
 async fn view_count(app: &TestApp, product: &Value) -> i64 {
     let id: uuid::Uuid = product["id"].as_str().unwrap().parse().unwrap();
     products::Entity::find_by_id(id)
-        .one(&app.services.db)
+        .one(app.services.db())
         .await
         .unwrap()
         .unwrap()
@@ -601,13 +605,13 @@ async fn mixed_status_listings_merge_into_one_ordered_keyset() {
     let s = app.seller("merge@example.com").await;
     let mut public: Vec<(i64, String)> = Vec::new();
     for i in 0..11i64 {
-        let mut body = book(
+        let body = book(
             &format!("merge {i}"),
             1000 + (i % 4) * 100,
             &format!("MERGE-{i}"),
             1,
-        );
-        body["status"] = json!(match i % 3 {
+        )
+        .status(match i % 3 {
             0 => "SOLD_OUT",
             1 => "ON_SALE",
             _ if i == 5 => "HIDDEN",

@@ -5,7 +5,7 @@ use jangteo_store::accounts as store;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn fifty_concurrent_signups_with_one_email_create_one_account() {
@@ -23,11 +23,12 @@ async fn fifty_concurrent_signups_with_one_email_create_one_account() {
     assert_eq!(created, 1, "exactly one signup wins");
     assert_eq!(conflicts, 49, "every other one is told the e-mail is taken");
     assert_eq!(
-        store::count_users_with_email(&app.services.db, "same@example.com")
+        store::count_users_with_email(app.services.db(), "same@example.com")
             .await
             .unwrap(),
         1
     );
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -67,13 +68,13 @@ async fn concurrent_seller_approvals_decide_once() {
             .iter()
             .all(|r| r.status() == StatusCode::OK || r.status() == StatusCode::CONFLICT)
     );
-    let user_row = store::find_user(&app.services.db, user.user_id)
+    let user_row = store::find_user(app.services.db(), user.user_id)
         .await
         .unwrap();
-    let app_row = jangteo_store::sellers::find_application(&app.services.db, id.parse().unwrap())
+    let app_row = jangteo_store::sellers::find_application(app.services.db(), id.parse().unwrap())
         .await
         .unwrap();
-    let seller = jangteo_store::sellers::find_seller(&app.services.db, user.user_id).await;
+    let seller = jangteo_store::sellers::find_seller(app.services.db(), user.user_id).await;
     match app_row.status.as_str() {
         "APPROVED" => {
             assert_eq!(user_row.role, "SELLER");
@@ -85,4 +86,5 @@ async fn concurrent_seller_approvals_decide_once() {
         }
         other => panic!("unexpected status {other}"),
     }
+    assert_invariants(&app).await;
 }

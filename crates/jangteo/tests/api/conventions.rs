@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn malformed_json_is_400() {
@@ -64,7 +64,7 @@ async fn oversized_body_is_413_and_writes_nothing() {
         .unwrap();
     assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     assert_eq!(
-        jangteo_store::accounts::count_users_with_email(&app.services.db, "big@example.com")
+        jangteo_store::accounts::count_users_with_email(app.services.db(), "big@example.com")
             .await
             .unwrap(),
         0

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{fresh_database, http_client};
+use crate::support::{fresh_database, http_client};
 
 /// The real binary on `dir` (and `database_url`, else SQLite in `dir`), with its stdout
 /// lines collected; returns once it is serving.

@@ -7,7 +7,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// The routes that are served but deliberately not in the API document: operations for
 /// load balancers and Prometheus, and the API reference itself. Kept here rather than read

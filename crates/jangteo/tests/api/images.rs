@@ -10,18 +10,11 @@ use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::helpers::*;
-
-fn on_sale(name: &str, sku: &str) -> Value {
-    json!({
-        "name": name, "price": 12000, "status": "ON_SALE",
-        "variants": [{"sku": sku, "name": "기본", "stock": 5}]
-    })
-}
+use crate::support::*;
 
 async fn image_rows(app: &TestApp) -> u64 {
     product_images::Entity::find()
-        .count(&app.services.db)
+        .count(app.services.db())
         .await
         .unwrap()
 }
@@ -56,7 +49,12 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
     let app = spawn_app().await;
     let a = app.seller("img.a@example.com").await;
     let b = app.seller("img.b@example.com").await;
-    let product = app.product(&a, on_sale("사진 많은 상품", "pic-1")).await;
+    let product = app
+        .product(
+            &a,
+            ProductSpec::on_sale("사진 많은 상품", 12000).variant("pic-1", 5),
+        )
+        .await;
     let id = product["id"].as_str().unwrap();
     let images = format!("/api/v1/products/{id}/images");
     assert_eq!(product["images"], json!([]));
@@ -214,7 +212,12 @@ async fn images_are_uploaded_served_ordered_and_deleted() {
 async fn bad_uploads_get_4xx_and_store_nothing() {
     let app = spawn_app_with(|c| c.files.max_image_bytes = 1024).await;
     let a = app.seller("img.bad@example.com").await;
-    let product = app.product(&a, on_sale("검사 상품", "chk-1")).await;
+    let product = app
+        .product(
+            &a,
+            ProductSpec::on_sale("검사 상품", 12000).variant("chk-1", 5),
+        )
+        .await;
     let id = product["id"].as_str().unwrap();
     let images = format!("/api/v1/products/{id}/images");
     let up = |ct: Option<&'static str>, body: Vec<u8>| {
@@ -311,7 +314,12 @@ async fn racing_uploads_never_exceed_the_image_limit() {
     let limit = jangteo_core::images::MAX_IMAGES_PER_PRODUCT;
     let app = spawn_app().await;
     let a = app.seller("img.race@example.com").await;
-    let product = app.product(&a, on_sale("경쟁 상품", "race-1")).await;
+    let product = app
+        .product(
+            &a,
+            ProductSpec::on_sale("경쟁 상품", 12000).variant("race-1", 5),
+        )
+        .await;
     let images = format!(
         "/api/v1/products/{}/images",
         product["id"].as_str().unwrap()
@@ -459,7 +467,12 @@ async fn s3_adapter_stores_serves_and_deletes_images() {
 
     let app = spawn_app_with(|c| use_s3(c, &moto.endpoint, bucket)).await;
     let a = app.seller("img.s3@example.com").await;
-    let product = app.product(&a, on_sale("S3 상품", "s3-1")).await;
+    let product = app
+        .product(
+            &a,
+            ProductSpec::on_sale("S3 상품", 12000).variant("s3-1", 5),
+        )
+        .await;
     let images = format!(
         "/api/v1/products/{}/images",
         product["id"].as_str().unwrap()
@@ -512,7 +525,12 @@ async fn only_visible_images_are_served_and_deleted_ones_are_swept() {
     let seller = app.seller("vis.seller@example.com").await;
     let other = app.seller("vis.other@example.com").await;
     let admin = app.admin().await;
-    let product = app.product(&seller, on_sale("보이는 상품", "vis-1")).await;
+    let product = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("보이는 상품", 12000).variant("vis-1", 5),
+        )
+        .await;
     let id = product["id"].as_str().unwrap().to_owned();
     let res = app
         .upload(
@@ -605,7 +623,7 @@ async fn only_visible_images_are_served_and_deleted_ones_are_swept() {
         uuid::Uuid::now_v7().simple()
     );
     app.services
-        .files
+        .files()
         .put(&orphan, bytes::Bytes::from_static(PNG_1X1))
         .await
         .unwrap();

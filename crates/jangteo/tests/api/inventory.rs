@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::*;
+use crate::support::*;
 
 async fn one_variant_product(
     app: &TestApp,
@@ -18,16 +18,16 @@ async fn one_variant_product(
     stock: i64,
 ) -> (String, Uuid) {
     let p = app
-        .product(seller, json!({"name": "한정판", "price": 30000, "status": "ON_SALE", "variants": [{"sku": sku, "name": "기본", "stock": stock}]}))
+        .product(
+            seller,
+            ProductSpec::on_sale("한정판", 30000).variant(sku, stock),
+        )
         .await;
-    (
-        p["id"].as_str().unwrap().to_owned(),
-        p["variants"][0]["id"].as_str().unwrap().parse().unwrap(),
-    )
+    (p["id"].as_str().unwrap().to_owned(), variant_id(&p, 0))
 }
 
 async fn ledger_sum(app: &TestApp, variant: Uuid) -> i128 {
-    jangteo_store::inventory::ledger_sum(&app.services.db, variant)
+    jangteo_store::inventory::ledger_sum(app.services.db(), variant)
         .await
         .unwrap()
 }
@@ -52,14 +52,13 @@ async fn two_hundred_racing_decrements_of_fifty_units_sell_exactly_fifty() {
     assert_eq!(sold, 50, "exactly the stock was sold");
     assert_eq!(refused, 150);
     assert_eq!(
-        jangteo_store::inventory::stock_of(&app.services.db, variant)
+        jangteo_store::inventory::stock_of(app.services.db(), variant)
             .await
             .unwrap(),
         0
     );
     assert_eq!(ledger_sum(&app, variant).await, -50, "ledger balanced");
-    let (_, findings) = app.services.inventory().audit().await.unwrap();
-    assert!(findings.is_empty(), "{findings:?}");
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -80,12 +79,13 @@ async fn racing_stock_adjustments_over_http_never_go_negative() {
         .count();
     assert_eq!((ok, conflicts), (50, 150));
     assert_eq!(
-        jangteo_store::inventory::stock_of(&app.services.db, variant)
+        jangteo_store::inventory::stock_of(app.services.db(), variant)
             .await
             .unwrap(),
         0
     );
     assert_eq!(ledger_sum(&app, variant).await, -50);
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -171,7 +171,7 @@ async fn audit_detects_a_tampered_stock_value() {
     variants::Entity::update_many()
         .col_expr(variants::Column::Stock, Expr::value(100i64))
         .filter(variants::Column::Id.eq(v2))
-        .exec(&app.services.db)
+        .exec(app.services.db())
         .await
         .unwrap();
     let (_, findings) = app.services.inventory().audit().await.unwrap();

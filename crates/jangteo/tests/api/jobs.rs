@@ -11,7 +11,7 @@ use jangteo_services::clock::ManualClock;
 use jangteo_services::jobs::SendMail;
 use jangteo_services::mail::{Mail, Mailer};
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// A mail server that takes `delay` per message and counts, per recipient, how often each
 /// arrived and which server process sent it.
@@ -163,7 +163,7 @@ async fn a_job_whose_runner_died_is_taken_over_after_its_lease() {
     tx.commit().await.unwrap();
     let at = now + chrono::Duration::seconds(1);
     let (_, claimed) =
-        jangteo_store::jobs::claim(&app.services.db, at, at + chrono::Duration::minutes(5), 10)
+        jangteo_store::jobs::claim(app.services.db(), at, at + chrono::Duration::minutes(5), 10)
             .await
             .unwrap();
     assert_eq!(claimed.len(), 1);
@@ -173,7 +173,7 @@ async fn a_job_whose_runner_died_is_taken_over_after_its_lease() {
     // (The housekeeping jobs came due meanwhile; they run, the leased mail does not.)
     while app
         .services
-        .jobs
+        .jobs()
         .round(&app.services)
         .await
         .unwrap()

@@ -8,7 +8,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// A minimal SMTP server (RFC 5321 happy path) that hands every received message to `rx`.
 async fn smtp_sink() -> (u16, mpsc::UnboundedReceiver<String>) {

@@ -5,7 +5,7 @@
 //! All tests compile into this one binary so the suite builds and links once.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failed test
 
-mod helpers;
+mod support;
 
 mod accounts;
 mod addresses;

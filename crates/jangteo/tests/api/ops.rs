@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {
@@ -37,7 +37,7 @@ async fn health_readiness_and_metrics() {
 #[tokio::test]
 async fn readiness_fails_when_the_database_is_gone() {
     let app = spawn_app().await;
-    app.services.db.clone().close().await.unwrap();
+    app.services.db().clone().close().await.unwrap();
     let res = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_problem(res, StatusCode::SERVICE_UNAVAILABLE, "database_unavailable").await;
     // Liveness is about the process, not its dependencies.
@@ -57,7 +57,7 @@ async fn readiness_fails_when_the_database_is_gone() {
 #[tokio::test]
 async fn the_expected_database_engine_is_under_test() {
     let app = spawn_app().await;
-    let actual = jangteo_store::Backend::of(&app.services.db).name();
+    let actual = jangteo_store::Backend::of(app.services.db()).name();
     assert_eq!(actual, app.backend);
     match std::env::var("JANGTEO_TEST_EXPECT_BACKEND") {
         Ok(expected) => assert_eq!(actual, expected, "this run must test {expected}"),

@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// A subscriber of product events that fails its first `fail_first` calls (or every call
 /// while `broken`), and remembers each event id it applied.
@@ -99,7 +99,7 @@ async fn product_event_of(app: &TestApp, admin: &Session, product: &str) -> Valu
 
 /// How many product events `consumer` recorded as applied.
 async fn processed_count(app: &TestApp, consumer: &str) -> i64 {
-    let db = &app.services.db;
+    let db = app.services.db();
     let sql = format!(
         "SELECT COUNT(*) AS n FROM outbox_processed WHERE consumer = '{consumer}' AND event_id IN \
          (SELECT id FROM outbox_events WHERE kind = 'product_changed')"
@@ -122,8 +122,7 @@ async fn a_subscriber_that_fails_twice_applies_the_event_exactly_once() {
     let product = app
         .product(
             &seller,
-            json!({"name": "재시도 상품", "price": 1000, "status": "ON_SALE",
-                   "variants": [{"sku": "RETRY-1", "name": "기본", "stock": 3}]}),
+            ProductSpec::on_sale("재시도 상품", 1000).variant("RETRY-1", 3),
         )
         .await;
     let id = product["id"].as_str().unwrap().to_owned();
@@ -165,7 +164,7 @@ async fn a_subscriber_that_fails_twice_applies_the_event_exactly_once() {
 
     // A relay that died after applying but before marking delivers the batch again: the
     // processed record keeps the subscriber from applying it twice.
-    let db = &app.services.db;
+    let db = app.services.db();
     db.execute_unprepared("UPDATE outbox_events SET status = 'pending', delivered_at = NULL")
         .await
         .unwrap();
@@ -177,6 +176,7 @@ async fn a_subscriber_that_fails_twice_applies_the_event_exactly_once() {
     );
     assert_eq!(flaky.applied.lock().unwrap().len(), 1);
     assert_eq!(processed_count(&app, "test_flaky").await, 1);
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -189,8 +189,7 @@ async fn an_event_that_always_fails_is_parked_and_retry_delivers_it() {
     let product = app
         .product(
             &seller,
-            json!({"name": "막힌 상품", "price": 1000,
-                   "variants": [{"sku": "PARK-1", "name": "기본", "stock": 1}]}),
+            ProductSpec::new("막힌 상품", 1000).variant("PARK-1", 1),
         )
         .await;
     let id = product["id"].as_str().unwrap().to_owned();
@@ -263,6 +262,8 @@ async fn an_event_that_always_fails_is_parked_and_retry_delivers_it() {
         )
         .await;
     assert_problem(res, StatusCode::CONFLICT, "event_not_failed").await;
+    // Retried and delivered: nothing is parked any more.
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
@@ -272,22 +273,17 @@ async fn sales_are_counted_once_from_stock_events() {
     let product = app
         .product(
             &seller,
-            json!({"name": "판매 집계", "price": 1000, "status": "ON_SALE",
-                   "variants": [{"sku": "SALES-1", "name": "기본", "stock": 10}]}),
+            ProductSpec::on_sale("판매 집계", 1000).variant("SALES-1", 10),
         )
         .await;
-    let variant: Uuid = product["variants"][0]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let variant = variant_id(&product, 0);
     let inventory = app.services.inventory();
     inventory.take(variant, 2, "SALE", None).await.unwrap();
     inventory.take(variant, 1, "SALE", None).await.unwrap();
     app.settle().await;
     // A redelivery of every event changes nothing.
     app.services
-        .db
+        .db()
         .execute_unprepared("UPDATE outbox_events SET status = 'pending', delivered_at = NULL")
         .await
         .unwrap();
@@ -295,4 +291,5 @@ async fn sales_are_counted_once_from_stock_events() {
     let id = product["id"].as_str().unwrap();
     let detail: Value = app.get_json(&format!("/api/v1/products/{id}"), None).await;
     assert_eq!(detail["sales_count"], 3);
+    assert_invariants(&app).await;
 }

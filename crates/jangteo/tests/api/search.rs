@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 async fn search(app: &TestApp, query: &str) -> Value {
     let res = app.get(&format!("/api/v1/search?{query}")).await;
@@ -21,19 +21,6 @@ fn names(page: &Value) -> Vec<String> {
         .collect()
 }
 
-fn product(
-    name: &str,
-    brand: &str,
-    publisher: &str,
-    price: i64,
-    sku: &str,
-    stock: i64,
-    cat: &str,
-) -> Value {
-    json!({"name": name, "brand": brand, "publisher": publisher, "price": price, "status": "ON_SALE",
-           "category_ids": [cat], "variants": [{"sku": sku, "name": "기본", "stock": stock}]})
-}
-
 #[tokio::test]
 async fn search_follows_the_catalog() {
     let app = spawn_app().await;
@@ -42,62 +29,37 @@ async fn search_follows_the_catalog() {
     let novels = app.category(&admin, "소설", Some(&books)).await;
     let audio = app.category(&admin, "음향기기", None).await;
     let s = app.seller("search.seller@example.com").await;
+    let product = |name: &str, brand: &str, publisher: &str, price: i64, cat: &str| {
+        ProductSpec::on_sale(name, price)
+            .brand(brand)
+            .publisher(publisher)
+            .category(cat)
+    };
     let limited = app
         .product(
             &s,
-            product(
-                "한정판 도서",
-                "김작가",
-                "장터출판",
-                15000,
-                "S-1",
-                3,
-                &novels,
-            ),
+            product("한정판 도서", "김작가", "장터출판", 15000, &novels).variant("S-1", 3),
         )
         .await;
     app.product(
         &s,
-        product(
-            "무선 이어폰",
-            "삼성전자",
-            "전자상사",
-            99000,
-            "S-2",
-            0,
-            &audio,
-        ),
+        product("무선 이어폰", "삼성전자", "전자상사", 99000, &audio).variant("S-2", 0),
     )
     .await;
     app.product(
         &s,
-        product(
-            "Wireless Headphones",
-            "Acme",
-            "Acme Press",
-            150000,
-            "S-3",
-            5,
-            &audio,
-        ),
+        product("Wireless Headphones", "Acme", "Acme Press", 150000, &audio).variant("S-3", 5),
     )
     .await;
     // The title match must outrank a match on the publisher only.
     app.product(
         &s,
-        product(
-            "요리 책",
-            "박작가",
-            "한정판 출판사",
-            12000,
-            "S-4",
-            5,
-            &books,
-        ),
+        product("요리 책", "박작가", "한정판 출판사", 12000, &books).variant("S-4", 5),
     )
     .await;
-    let mut draft = product("한정판 비공개", "김작가", "x", 1000, "S-5", 1, &books);
-    draft["status"] = json!("DRAFT");
+    let draft = product("한정판 비공개", "김작가", "x", 1000, &books)
+        .variant("S-5", 1)
+        .status("DRAFT");
     app.product(&s, draft).await;
     app.settle().await;
 
@@ -206,7 +168,7 @@ async fn a_rebuilt_index_answers_like_the_live_one() {
         "events indexed the seed; no rebuild needed"
     );
     let public = 150 - draft_count(&app).await;
-    assert_eq!(app.services.search.num_docs(), public);
+    assert_eq!(app.services.search().num_docs(), public);
     let admin = app.admin().await;
     let all: Value = app.get_json("/api/v1/products?limit=100", None).await;
     let items = all["items"].as_array().unwrap();
@@ -260,13 +222,14 @@ async fn a_rebuilt_index_answers_like_the_live_one() {
     for (q, expected) in queries.iter().zip(live) {
         assert_eq!(search(&app, q).await, expected, "{q}");
     }
+    assert_invariants(&app).await;
 }
 
 async fn draft_count(app: &TestApp) -> u64 {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     jangteo_store::entities::products::Entity::find()
         .filter(jangteo_store::entities::products::Column::Status.eq("DRAFT"))
-        .count(&app.services.db)
+        .count(app.services.db())
         .await
         .unwrap()
 }
@@ -278,8 +241,9 @@ async fn popular_terms_cannot_be_poisoned() {
     app.post_auth(
         "/api/v1/products",
         &s.access,
-        json!({"name": "Wireless Headphones", "price": 99000, "status": "ON_SALE",
-               "variants": [{"sku": "WH-1", "name": "black", "stock": 5}]}),
+        ProductSpec::on_sale("Wireless Headphones", 99000)
+            .variant_named("WH-1", "black", 5)
+            .json(),
     )
     .await;
     app.settle().await;

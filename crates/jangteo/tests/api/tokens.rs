@@ -8,7 +8,7 @@ use jangteo_store::accounts as store;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 fn forge(header: &Value, claims: &Value, sig: &str) -> String {
     format!(
@@ -113,7 +113,7 @@ async fn bad_access_tokens_are_refused() {
     };
     let stale = app
         .services
-        .keys
+        .keys()
         .issue_access(principal, app.clock_now() - Duration::hours(2))
         .unwrap();
     assert_problem(
@@ -181,7 +181,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     )
     .await;
     let row = store::find_refresh_token(
-        &app.services.db,
+        app.services.db(),
         &jangteo_services::tokens::hash_refresh_token(&refresh2),
     )
     .await
@@ -189,7 +189,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     .unwrap();
     assert!(row.revoked_at.is_some());
     assert_eq!(
-        store::live_tokens_in_family(&app.services.db, row.family_id, app.clock_now())
+        store::live_tokens_in_family(app.services.db(), row.family_id, app.clock_now())
             .await
             .unwrap(),
         0
@@ -197,7 +197,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 
     // Tokens are stored hashed, never in the clear.
     assert!(
-        store::find_refresh_token(&app.services.db, &refresh2)
+        store::find_refresh_token(app.services.db(), &refresh2)
             .await
             .unwrap()
             .is_none()
@@ -217,14 +217,14 @@ async fn concurrent_refreshes_of_one_token_yield_one_new_pair() {
     assert!(ok <= 1, "{ok} refreshes succeeded with one token");
     // Whatever happened, no token of that family may remain usable after a detected reuse.
     let row = store::find_refresh_token(
-        &app.services.db,
+        app.services.db(),
         &jangteo_services::tokens::hash_refresh_token(&s.refresh),
     )
     .await
     .unwrap()
     .unwrap();
     assert_eq!(
-        store::live_tokens_in_family(&app.services.db, row.family_id, app.clock_now())
+        store::live_tokens_in_family(app.services.db(), row.family_id, app.clock_now())
             .await
             .unwrap(),
         0

@@ -23,14 +23,10 @@ impl Accounts<'_> {
 
     /// Creates a verified ADMIN account. Used by `jangteo admin create` and the first start.
     pub async fn create_admin(&self, email_raw: &str, password: &str) -> ServiceResult<Profile> {
-        let mut errors = FieldErrors::new();
-        let email = errors.take(Email::parse("email", email_raw));
-        errors.take(password::check_new(
-            "password",
-            password,
-            email.as_ref().map(Email::as_str),
-        ));
-        let email = errors.finish(email)?.unwrap_or_else(|| unreachable!());
+        let email = Email::parse("email", email_raw);
+        let strong =
+            password::check_new("password", password, email.as_ref().ok().map(Email::as_str));
+        let (email, ()) = FieldErrors::new().all((email, strong))?;
         let now = self.now();
         let user = users::Model {
             id: ids::new_id(),
@@ -46,7 +42,9 @@ impl Accounts<'_> {
         store::insert_user(self.db(), user.clone())
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => email_taken(),
+                StoreError::Conflict {
+                    index: Some("ux_users_email"),
+                } => email_taken(),
                 other => other.into(),
             })?;
         user.try_into()

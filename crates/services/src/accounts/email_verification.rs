@@ -44,13 +44,18 @@ impl Accounts<'_> {
         email_raw: Option<&str>,
         code: Option<&str>,
     ) -> ServiceResult<()> {
-        let mut errors = FieldErrors::new();
-        let email = errors.take(Email::parse("email", email_raw.unwrap_or_default()));
+        let email = Email::parse("email", email_raw.unwrap_or_default());
         let code = code.unwrap_or_default();
-        if !verification::is_well_formed(code) {
-            errors.add("code", "invalid_format", "code must be six digits");
-        }
-        let email = errors.finish(email)?.unwrap_or_else(|| unreachable!());
+        let well_formed = if verification::is_well_formed(code) {
+            Ok(code)
+        } else {
+            Err(FieldErrors::single(
+                "code",
+                "invalid_format",
+                "code must be six digits",
+            ))
+        };
+        let (email, code) = FieldErrors::new().all((email, well_formed))?;
         // A wrong or expired code is a failed proof, like a wrong password (401), not a
         // malformed request.
         let mismatch = || ServiceError::unauthorized("code_mismatch", "the code is not correct");

@@ -1,7 +1,7 @@
 //! Sessions: login, refresh-token rotation with reuse detection, logout.
 
 use chrono::{DateTime, Utc};
-use jangteo_core::{Email, FieldErrors, ids, password};
+use jangteo_core::{Email, FieldErrors, ids, password, validation};
 use jangteo_store::accounts as store;
 use jangteo_store::entities::refresh_tokens;
 use sea_orm::ConnectionTrait;
@@ -17,32 +17,19 @@ impl Accounts<'_> {
         email_raw: Option<&str>,
         password: Option<&str>,
     ) -> ServiceResult<TokenPair> {
-        let mut errors = FieldErrors::new();
-        let email = match email_raw {
-            None => {
-                errors.add("email", "required", "email is required");
-                None
-            }
-            Some(raw) => errors.take(Email::parse("email", raw)),
-        };
-        let password = match password {
-            Some(p) if !p.is_empty() && p.chars().count() <= password::MAX_CHARS => Some(p),
-            Some(_) => {
-                errors.add(
+        let email = validation::required("email", email_raw, |raw| Email::parse("email", raw));
+        let password = validation::required("password", password, |p| {
+            if !p.is_empty() && p.chars().count() <= password::MAX_CHARS {
+                Ok(p)
+            } else {
+                Err(FieldErrors::single(
                     "password",
                     "invalid",
                     "password must be 1 to 128 characters",
-                );
-                None
+                ))
             }
-            None => {
-                errors.add("password", "required", "password is required");
-                None
-            }
-        };
-        let (Some(email), Some(password)) = errors.finish((email, password))? else {
-            unreachable!()
-        };
+        });
+        let (email, password) = FieldErrors::new().all((email, password))?;
         let bad =
             || ServiceError::unauthorized("invalid_credentials", "e-mail or password is wrong");
 

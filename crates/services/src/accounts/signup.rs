@@ -17,30 +17,17 @@ use crate::{ServiceResult, mail, passwords};
 impl Accounts<'_> {
     /// Creates an unverified USER account and mails a verification code.
     pub async fn signup(&self, input: SignupInput<'_>) -> ServiceResult<Profile> {
-        let mut errors = FieldErrors::new();
-        let email = match input.email {
-            None => {
-                errors.add("email", "required", "email is required");
-                None
-            }
-            Some(raw) => errors.take(Email::parse("email", raw)),
-        };
-        match input.password {
-            None => errors.add("password", "required", "password is required"),
-            Some(pw) => {
-                errors.take(password::check_new(
-                    "password",
-                    pw,
-                    email.as_ref().map(Email::as_str),
-                ));
-            }
-        }
+        let email = validation::required("email", input.email, |raw| Email::parse("email", raw));
+        let known_email = email.as_ref().ok().map(Email::as_str);
+        let password = validation::required("password", input.password, |pw| {
+            password::check_new("password", pw, known_email).map(|()| pw)
+        });
         let display_name = input
             .display_name
-            .and_then(|d| errors.take(validation::bounded_text("display_name", d, 1, 50)));
-        let (Some(email), Some(password)) = (errors.finish(email)?, input.password) else {
-            unreachable!("validated above")
-        };
+            .map(|d| validation::bounded_text("display_name", d, 1, 50))
+            .transpose();
+        let (email, password, display_name) =
+            FieldErrors::new().all((email, password, display_name))?;
 
         // Cheap early answer for the common case; the unique index still decides races.
         if store::find_user_by_email(self.db(), email.as_str())
@@ -68,7 +55,9 @@ impl Accounts<'_> {
         store::insert_user(txn.conn(), user.clone())
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => email_taken(),
+                StoreError::Conflict {
+                    index: Some("ux_users_email"),
+                } => email_taken(),
                 other => other.into(),
             })?;
         store::put_email_code(txn.conn(), code_row).await?;

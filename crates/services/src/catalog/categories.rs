@@ -21,25 +21,22 @@ impl Catalog<'_> {
         parent_id: Option<Uuid>,
         position: Option<i32>,
     ) -> ServiceResult<CategoryRef> {
-        let mut errors = FieldErrors::new();
-        let name = errors.take(validation::required_text("name", name, 1, 60));
+        let name = validation::required_text("name", name, 1, 60);
         let id = ids::new_id();
         let slug = match (slug, &name) {
-            (Some(s), _) => errors.take(rules::slug("slug", s)),
+            (Some(s), _) => rules::slug("slug", s),
             // A name of only punctuation has no slug of its own: one from the id, then.
-            (None, Some(n)) => match rules::slugify(n) {
+            (None, Ok(n)) => match rules::slugify(n) {
                 derived if derived.is_empty() => {
-                    Some(format!("c-{}", &id.simple().to_string()[..12]))
+                    Ok(format!("c-{}", &id.simple().to_string()[..12]))
                 }
-                derived => errors.take(rules::slug("slug", &derived)),
+                derived => rules::slug("slug", &derived),
             },
-            (None, None) => None,
+            // No name, so no slug to derive: the name's error says what is wrong.
+            (None, Err(_)) => Err(FieldErrors::new()),
         };
-        let position = errors.take(rules::position("position", position));
-        let (Some(name), Some(slug), Some(position)) = errors.finish((name, slug, position))?
-        else {
-            unreachable!()
-        };
+        let position = rules::position("position", position);
+        let (name, slug, position) = FieldErrors::new().all((name, slug, position))?;
         let parent = match parent_id {
             None => None,
             Some(pid) => Some(
@@ -74,9 +71,9 @@ impl Catalog<'_> {
         store::insert_category(tx.conn(), row)
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => {
-                    ServiceError::conflict("slug_taken", "another category uses this slug")
-                }
+                StoreError::Conflict {
+                    index: Some("ux_categories_slug"),
+                } => ServiceError::conflict("slug_taken", "another category uses this slug"),
                 other => other.into(),
             })?;
         tx.commit().await?;

@@ -22,26 +22,23 @@ impl Catalog<'_> {
         input: ProductInput<'_>,
     ) -> ServiceResult<ProductDetail> {
         let mut errors = FieldErrors::new();
-        let name = errors.take(rules::product_name(input.name));
-        let description = errors.take(rules::description(input.description.unwrap_or_default()));
-        let brand = errors.take(rules::optional_label("brand", input.brand, 100));
-        let publisher = errors.take(rules::optional_label("publisher", input.publisher, 100));
-        let price = errors.take(rules::price("price", input.price));
-        let currency = errors.take(rules::currency(input.currency));
+        let name = rules::product_name(input.name);
+        let description = rules::description(input.description.unwrap_or_default());
+        let brand = rules::optional_label("brand", input.brand, 100);
+        let publisher = rules::optional_label("publisher", input.publisher, 100);
+        let price = rules::price("price", input.price);
+        let currency = rules::currency(input.currency);
         let status = match input.status {
-            None => Some(ProductStatus::Draft),
-            Some(s) => {
-                let parsed = ProductStatus::parse(s);
-                if parsed.is_none() {
-                    errors.add(
-                        "status",
-                        "unknown_value",
-                        "status must be DRAFT, ON_SALE, SOLD_OUT or HIDDEN",
-                    );
-                }
-                parsed
-            }
+            None => Ok(ProductStatus::Draft),
+            Some(s) => ProductStatus::parse(s).ok_or_else(|| {
+                FieldErrors::single(
+                    "status",
+                    "unknown_value",
+                    "status must be DRAFT, ON_SALE, SOLD_OUT or HIDDEN",
+                )
+            }),
         };
+        let base_price = price.as_ref().map_or(0, |p| *p);
         let category_ids = self
             .check_categories(&mut errors, input.category_ids.unwrap_or_default())
             .await?;
@@ -64,20 +61,17 @@ impl Catalog<'_> {
         let mut variant_rows = Vec::new();
         if variant_inputs.len() <= rules::MAX_VARIANTS {
             for (i, v) in variant_inputs.iter().enumerate() {
-                if let Some(row) = errors.take(parse_variant(
-                    i,
-                    v,
-                    Some(price.unwrap_or(0)),
-                    product_id,
-                    now,
-                )) {
+                if let Some(row) =
+                    errors.take(parse_variant(i, v, Some(base_price), product_id, now))
+                {
                     variant_rows.push(row);
                 }
             }
         }
+        let (name, description, brand, publisher, price, currency, status) =
+            errors.all((name, description, brand, publisher, price, currency, status))?;
         let mut skus: Vec<&str> = variant_rows.iter().map(|v| v.sku.as_str()).collect();
         skus.sort_unstable();
-        errors.finish(())?;
         if skus.windows(2).any(|w| w[0] == w[1]) {
             return Err(ServiceError::conflict(
                 "sku_taken",
@@ -85,18 +79,13 @@ impl Catalog<'_> {
             ));
         }
         self.require_categories(&category_ids).await?;
-        let (Some(name), Some(description), Some(price), Some(currency), Some(status)) =
-            (name, description, price, currency, status)
-        else {
-            unreachable!("validated above")
-        };
         let product = products::Model {
             id: product_id,
             seller_id: seller.user_id,
             name,
             description,
-            brand: brand.flatten(),
-            publisher: publisher.flatten(),
+            brand,
+            publisher,
             price,
             currency: currency.as_str().to_owned(),
             status: status.as_str().to_owned(),

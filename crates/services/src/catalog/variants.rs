@@ -127,23 +127,19 @@ pub(super) fn parse_variant(
     now: DateTime<Utc>,
 ) -> Result<variants::Model, FieldErrors> {
     let f = |name: &str| format!("variants[{index}].{name}");
-    let mut errors = FieldErrors::new();
-    let sku = errors.take(rules::sku(&f("sku"), v.sku));
-    let name = errors.take(validation::required_text(&f("name"), v.name, 1, 100));
+    let sku = rules::sku(&f("sku"), v.sku);
+    let name = validation::required_text(&f("name"), v.name, 1, 100);
     let options = match v.options {
-        Some(o) => errors.take(options_json(&f("options"), o)),
-        None => Some("{}".to_owned()),
+        Some(o) => options_json(&f("options"), o),
+        None => Ok("{}".to_owned()),
     };
-    let delta = errors.take(match base_price {
+    let delta = match base_price {
         Some(base) => rules::price_delta(&f("price_delta"), base, v.price_delta),
         None => rules::delta_in_range(&f("price_delta"), v.price_delta),
-    });
-    let stock = errors.take(rules::initial_stock(&f("stock"), v.stock));
-    let (Some(sku), Some(name), Some(options), Some(price_delta), Some(stock)) =
-        errors.finish((sku, name, options, delta, stock))?
-    else {
-        unreachable!("validated above")
     };
+    let stock = rules::initial_stock(&f("stock"), v.stock);
+    let (sku, name, options, price_delta, stock) =
+        FieldErrors::new().all((sku, name, options, delta, stock))?;
     Ok(variants::Model {
         id: ids::new_id(),
         product_id,
@@ -174,9 +170,9 @@ pub(super) fn unprefix(errors: FieldErrors) -> ServiceError {
 
 pub(super) fn sku_taken(e: StoreError) -> ServiceError {
     match e {
-        StoreError::Conflict => {
-            ServiceError::conflict("sku_taken", "a variant with this sku already exists")
-        }
+        StoreError::Conflict {
+            index: Some("ux_variants_sku"),
+        } => ServiceError::conflict("sku_taken", "a variant with this sku already exists"),
         other => other.into(),
     }
 }

@@ -1,0 +1,16 @@
+//! What the story tests share, split by concern so each part stays small; everything is
+//! re-exported here, so a test file needs only `use crate::support::*;`.
+
+mod app;
+mod db;
+mod fixtures;
+mod http;
+mod invariants;
+mod mail;
+
+pub use app::*;
+pub use db::*;
+pub use fixtures::*;
+pub use http::*;
+pub use invariants::*;
+pub use mail::*;
