@@ -183,7 +183,7 @@ fn main() -> anyhow::Result<()> {
         ))?;
         if *scenario == Scenario::CatalogWrite {
             // Let the relay catch up with the last writes before reading the delays.
-            client_rt.block_on(tokio::time::sleep(Duration::from_secs(3)));
+            client_rt.block_on(async { tokio::time::sleep(Duration::from_secs(3)).await });
             delays = probe.take();
         }
         rows.push((*scenario, result));
