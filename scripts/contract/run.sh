@@ -65,7 +65,14 @@ USER_EMAIL=fuzz.user@example.com
 USER_PASSWORD='a long fuzzing passphrase'
 curl -sf -X POST "$BASE/api/v1/auth/signup" -H 'content-type: application/json' \
   -d "{\"email\": \"$USER_EMAIL\", \"password\": \"$USER_PASSWORD\"}" >/dev/null
-CODE=$(grep -ho 'code is [0-9]\{6\}' "$WORK"/data/mail/*.eml | tail -n 1 | grep -o '[0-9]\{6\}')
+# The mail is a job the server runs right after the sign-up commits: wait for its file.
+CODE=""
+for _ in $(seq 1 100); do
+  CODE=$(grep -ho 'code is [0-9]\{6\}' "$WORK"/data/mail/*.eml 2>/dev/null | tail -n 1 | grep -o '[0-9]\{6\}' || true)
+  [ -n "$CODE" ] && break
+  sleep 0.1
+done
+[ -n "$CODE" ] || { echo "no verification mail within 10 s" >&2; exit 1; }
 curl -sf -X POST "$BASE/api/v1/auth/verify" -H 'content-type: application/json' \
   -d "{\"email\": \"$USER_EMAIL\", \"code\": \"$CODE\"}" >/dev/null
 USER=$(login "$USER_EMAIL" "$USER_PASSWORD")

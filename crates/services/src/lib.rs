@@ -20,6 +20,7 @@ pub mod sellers;
 pub mod tokens;
 pub mod tx;
 pub mod views;
+mod worker;
 
 use std::sync::Arc;
 

@@ -1,13 +1,13 @@
 //! Durable jobs: work due at a time, enqueued in the caller's transaction (so it commits
-//! with the business change), claimed under a lease by a conditional UPDATE (the same
-//! two-statement claim as the outbox, see `outbox.rs`), deleted when done, retried with
+//! with the business change), claimed under a lease by a conditional UPDATE (`lease.rs`,
+//! shared with the outbox), deleted when done, retried with
 //! backoff when it fails and parked when out of attempts.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -131,57 +131,33 @@ pub async fn enqueue(
     Ok(true)
 }
 
-fn claimable(now: DateTime<Utc>) -> Condition {
-    Condition::all()
-        .add(jobs::Column::Status.eq(JobStatus::Pending.as_str()))
-        .add(jobs::Column::DueAt.lte(now))
-        .add(
-            Condition::any()
-                .add(jobs::Column::LeaseUntil.is_null())
-                .add(jobs::Column::LeaseUntil.lt(now)),
-        )
-}
-
-/// Claims up to `limit` due jobs, earliest due first, until `lease_until`. Jobs whose
-/// lease ran out (their runner died) are claimable again. The returned token owns the
-/// claimed jobs: `complete`, `fail` and `release` only act while it still does.
+/// Claims up to `limit` due jobs, earliest due first, until `lease_until` (the claim is in
+/// `lease.rs`). Jobs whose lease ran out (their runner died) are claimable again. The
+/// returned token owns the claimed jobs: `complete`, `fail` and `release` only act while it
+/// still does.
 pub async fn claim(
     c: &impl ConnectionTrait,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> StoreResult<(Uuid, Vec<StoredJob>)> {
-    let token = Uuid::now_v7();
-    let candidates: Vec<Uuid> = jobs::Entity::find()
-        .select_only()
-        .column(jobs::Column::Id)
-        .filter(claimable(now))
-        .order_by_asc(jobs::Column::DueAt)
-        .order_by_asc(jobs::Column::Id)
-        .limit(limit)
-        .into_tuple()
-        .all(c)
-        .await?;
-    if candidates.is_empty() {
-        return Ok((token, Vec::new()));
-    }
-    jobs::Entity::update_many()
-        .col_expr(jobs::Column::LeaseOwner, Expr::value(token))
-        .col_expr(jobs::Column::LeaseUntil, Expr::value(lease_until))
-        .filter(jobs::Column::Id.is_in(candidates))
-        .filter(claimable(now))
-        .exec(c)
-        .await?;
-    let rows = jobs::Entity::find()
-        .filter(jobs::Column::LeaseOwner.eq(token))
-        .order_by_asc(jobs::Column::DueAt)
-        .order_by_asc(jobs::Column::Id)
-        .all(c)
-        .await?
-        .into_iter()
-        .map(StoredJob::try_from)
-        .collect::<StoreResult<_>>()?;
-    Ok((token, rows))
+    let cols = crate::lease::LeaseColumns {
+        id: jobs::Column::Id,
+        status: jobs::Column::Status,
+        due: jobs::Column::DueAt,
+        order: jobs::Column::DueAt,
+        owner: jobs::Column::LeaseOwner,
+        until: jobs::Column::LeaseUntil,
+    };
+    let pending = JobStatus::Pending.as_str();
+    let (token, rows) =
+        crate::lease::claim::<jobs::Entity>(c, &cols, pending, now, lease_until, limit).await?;
+    Ok((
+        token,
+        rows.into_iter()
+            .map(StoredJob::try_from)
+            .collect::<StoreResult<_>>()?,
+    ))
 }
 
 /// Deletes a finished job, if its claim still holds it. `Ok(false)` means the lease was lost

@@ -14,6 +14,7 @@ mod error;
 pub mod images;
 pub mod inventory;
 pub mod jobs;
+mod lease;
 pub mod migrations;
 pub mod outbox;
 pub mod sellers;

@@ -3,18 +3,13 @@
 //! parked. Consumers record the ids they applied (`outbox_processed`) in the transaction of
 //! their own effect, so an event delivered twice is applied once.
 //!
-//! The claim is two statements that run alike on SQLite, PostgreSQL and MySQL: pick due
-//! candidates, then take them with an UPDATE that re-checks the lease in its WHERE. Two
-//! relays racing for one row both run the UPDATE; the engine's row lock (or SQLite's single
-//! writer) lets one match, and the other's re-checked WHERE no longer does. Each claim
-//! writes a fresh token as the owner, so reading back by owner returns exactly the rows
-//! this claim won.
+//! Claims are leases (`lease.rs`), shared with the job queue.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -130,52 +125,26 @@ pub async fn insert(
     Ok(())
 }
 
-fn claimable(now: DateTime<Utc>) -> Condition {
-    Condition::all()
-        .add(events::Column::Status.eq(EventStatus::Pending.as_str()))
-        .add(events::Column::AvailableAt.lte(now))
-        .add(
-            Condition::any()
-                .add(events::Column::LeaseUntil.is_null())
-                .add(events::Column::LeaseUntil.lt(now)),
-        )
-}
-
-/// Claims up to `limit` due events for `lease`, oldest first. The returned token owns them
-/// until `lease_until`; after that another relay may take them over.
+/// Claims up to `limit` due events for `lease`, oldest first (the claim is in `lease.rs`).
+/// The returned token owns them until `lease_until`; after that another relay may take
+/// them over.
 pub async fn claim(
     c: &impl ConnectionTrait,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> StoreResult<(Uuid, Vec<StoredEvent>)> {
-    let token = Uuid::now_v7();
-    let candidates: Vec<Uuid> = events::Entity::find()
-        .select_only()
-        .column(events::Column::Id)
-        .filter(claimable(now))
-        .order_by_asc(events::Column::CreatedAt)
-        .order_by_asc(events::Column::Id)
-        .limit(limit)
-        .into_tuple()
-        .all(c)
-        .await?;
-    if candidates.is_empty() {
-        return Ok((token, Vec::new()));
-    }
-    events::Entity::update_many()
-        .col_expr(events::Column::LeaseOwner, Expr::value(token))
-        .col_expr(events::Column::LeaseUntil, Expr::value(lease_until))
-        .filter(events::Column::Id.is_in(candidates))
-        .filter(claimable(now))
-        .exec(c)
-        .await?;
-    let rows = events::Entity::find()
-        .filter(events::Column::LeaseOwner.eq(token))
-        .order_by_asc(events::Column::CreatedAt)
-        .order_by_asc(events::Column::Id)
-        .all(c)
-        .await?;
+    let cols = crate::lease::LeaseColumns {
+        id: events::Column::Id,
+        status: events::Column::Status,
+        due: events::Column::AvailableAt,
+        order: events::Column::CreatedAt,
+        owner: events::Column::LeaseOwner,
+        until: events::Column::LeaseUntil,
+    };
+    let pending = EventStatus::Pending.as_str();
+    let (token, rows) =
+        crate::lease::claim::<events::Entity>(c, &cols, pending, now, lease_until, limit).await?;
     Ok((
         token,
         rows.into_iter()

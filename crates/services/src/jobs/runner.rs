@@ -69,28 +69,11 @@ impl JobRunner {
 
     /// Runs due jobs until `stop` resolves; the round in progress finishes first.
     pub async fn run(&self, services: &Services, stop: impl std::future::Future<Output = ()>) {
-        let poll = Duration::from_millis(self.settings.poll_ms.max(1));
-        tokio::pin!(stop);
-        loop {
-            let claimed = match self.round(services).await {
-                Ok(r) => r.claimed,
-                Err(e) => {
-                    tracing::warn!(error = %e, "job round failed");
-                    0
-                }
-            };
-            if futures_util::FutureExt::now_or_never(&mut stop).is_some() {
-                return;
-            }
-            if claimed > 0 {
-                continue;
-            }
-            tokio::select! {
-                () = &mut stop => return,
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(poll) => {}
-            }
-        }
+        let poll = Duration::from_millis(self.settings.poll_ms);
+        crate::worker::run_rounds("job", poll, &self.wake, stop, || async {
+            Ok(self.round(services).await?.claimed)
+        })
+        .await;
     }
 
     /// Claims up to `concurrency` due jobs and runs them to the end.

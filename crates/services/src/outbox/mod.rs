@@ -133,29 +133,11 @@ impl Outbox {
 
     /// Delivers events until `stop` resolves; the round in progress finishes first.
     pub async fn run(&self, services: &Services, stop: impl std::future::Future<Output = ()>) {
-        let poll = Duration::from_millis(self.settings.poll_ms.max(1));
-        tokio::pin!(stop);
-        loop {
-            let claimed = match self.round(services).await {
-                Ok(r) => r.claimed,
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox round failed");
-                    0
-                }
-            };
-            if claimed > 0 {
-                // More may be waiting: go again at once, unless told to stop.
-                if futures_util::FutureExt::now_or_never(&mut stop).is_some() {
-                    return;
-                }
-                continue;
-            }
-            tokio::select! {
-                () = &mut stop => return,
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(poll) => {}
-            }
-        }
+        let poll = Duration::from_millis(self.settings.poll_ms);
+        crate::worker::run_rounds("outbox", poll, &self.wake, stop, || async {
+            Ok(self.round(services).await?.claimed)
+        })
+        .await;
     }
 
     /// Claims one batch and delivers it to every subscriber.
@@ -163,7 +145,7 @@ impl Outbox {
         let db = &services.db;
         let now = services.clock.now();
         let lease =
-            chrono::Duration::seconds(i64::try_from(self.settings.lease_secs).unwrap_or(60));
+            chrono::Duration::seconds(i64::try_from(self.settings.lease_secs).unwrap_or(10));
         let (token, rows) = store::claim(db, now, now + lease, self.settings.batch).await?;
         let mut report = RoundReport {
             claimed: rows.len(),
