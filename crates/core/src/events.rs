@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::inventory::StockReason;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
@@ -17,7 +19,7 @@ pub enum DomainEvent {
         product_id: Uuid,
         variant_id: Uuid,
         delta: i64,
-        reason: String,
+        reason: StockReason,
     },
     /// A category's name (or place) changed: every product filed under it, or under one of
     /// its descendants, shows the new name.
@@ -56,10 +58,14 @@ mod tests {
             product_id: id,
             variant_id: id,
             delta: -2,
-            reason: "SALE".into(),
+            reason: StockReason::Sale,
         };
         let json = serde_json::to_string(&e).unwrap();
         assert!(json.starts_with("{\"type\":\"stock_changed\""), "{json}");
+        assert!(
+            json.contains("\"reason\":\"SALE\""),
+            "stored as the ledger writes it: {json}"
+        );
         assert_eq!(serde_json::from_str::<DomainEvent>(&json).unwrap(), e);
         assert_eq!(e.kind(), "stock_changed");
         assert_eq!(e.product_id(), Some(id));

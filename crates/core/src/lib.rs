@@ -9,6 +9,7 @@ pub mod email;
 pub mod events;
 pub mod ids;
 pub mod images;
+pub mod inventory;
 pub mod jobs;
 pub mod mask;
 pub mod money;

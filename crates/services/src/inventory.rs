@@ -5,6 +5,7 @@
 
 use jangteo_core::catalog::{self as rules, MAX_STOCK};
 use jangteo_core::events::DomainEvent;
+use jangteo_core::inventory::StockReason;
 use jangteo_core::{FieldErrors, validation};
 use jangteo_store::catalog;
 use jangteo_store::entities::inventory_ledger;
@@ -15,9 +16,6 @@ use crate::error::NotFoundAs;
 use crate::tokens::Principal;
 use crate::tx::UnitOfWork;
 use crate::{ServiceError, ServiceResult, Services};
-
-/// Reasons a person may give; SALE and CANCEL are written by the order flow only.
-const MANUAL_REASONS: [&str; 4] = ["RESTOCK", "CORRECTION", "DAMAGE", "RETURN"];
 
 pub struct Inventory<'a> {
     s: &'a Services,
@@ -38,28 +36,22 @@ impl<'a> Inventory<'a> {
         reason: Option<&str>,
         reference: Option<&str>,
     ) -> ServiceResult<i64> {
-        let mut errors = FieldErrors::new();
-        let delta = errors.take(rules::stock_delta("delta", delta));
-        let reason = match reason {
-            Some(r) if MANUAL_REASONS.contains(&r) => Some(r),
-            _ => {
-                errors.add(
+        let delta = rules::stock_delta("delta", delta);
+        // SALE and CANCEL are written by the order flow only.
+        let reason = reason
+            .and_then(StockReason::parse)
+            .filter(|r| r.is_manual())
+            .ok_or_else(|| {
+                FieldErrors::single(
                     "reason",
                     "unknown_value",
                     "reason must be RESTOCK, CORRECTION, DAMAGE or RETURN",
-                );
-                None
-            }
-        };
-        let reference = match reference {
-            Some(r) => errors.take(validation::bounded_text("reference", r, 0, 100)),
-            None => None,
-        };
-        let (Some(delta), Some(reason)) = errors.finish((delta, reason))? else {
-            return Err(ServiceError::Internal(anyhow::anyhow!(
-                "stock adjustment validated without a value"
-            )));
-        };
+                )
+            });
+        let reference = reference
+            .map(|r| validation::bounded_text("reference", r, 0, 100))
+            .transpose();
+        let (delta, reason, reference) = FieldErrors::new().all((delta, reason, reference))?;
         self.s.catalog().owned(who, product_id).await?;
         catalog::find_variant(&self.s.db, product_id, variant_id)
             .await
@@ -84,7 +76,7 @@ impl<'a> Inventory<'a> {
         &self,
         variant_id: Uuid,
         qty: i64,
-        reason: &str,
+        reason: StockReason,
         reference: Option<&str>,
     ) -> ServiceResult<Option<i64>> {
         let mut tx = self.s.begin().await?;
@@ -107,7 +99,7 @@ impl<'a> Inventory<'a> {
         tx: &mut UnitOfWork<'_>,
         variant_id: Uuid,
         qty: i64,
-        reason: &str,
+        reason: StockReason,
         reference: Option<&str>,
     ) -> ServiceResult<Option<i64>> {
         let qty = rules::quantity("qty", qty)?;
@@ -171,7 +163,7 @@ async fn change_in(
         product_id,
         variant_id: change.variant_id,
         delta: change.delta,
-        reason: change.reason.to_owned(),
+        reason: change.reason,
     });
     Ok(stock)
 }

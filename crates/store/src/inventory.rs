@@ -11,6 +11,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use jangteo_core::inventory::StockReason;
+
 use crate::entities::{inventory_ledger, variants};
 use crate::{StoreError, StoreResult};
 
@@ -19,7 +21,7 @@ pub struct StockChange<'a> {
     pub variant_id: Uuid,
     /// Negative takes stock, positive returns or adds it.
     pub delta: i64,
-    pub reason: &'a str,
+    pub reason: StockReason,
     pub reference: Option<&'a str>,
     pub actor_id: Option<Uuid>,
     pub at: DateTime<Utc>,
@@ -63,7 +65,7 @@ pub async fn change_stock(
         id: Uuid::now_v7(),
         variant_id: ch.variant_id,
         delta: ch.delta,
-        reason: ch.reason.to_owned(),
+        reason: ch.reason.as_str().to_owned(),
         reference: ch.reference.map(str::to_owned),
         actor_id: ch.actor_id,
         created_at: ch.at,

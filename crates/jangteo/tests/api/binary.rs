@@ -402,7 +402,12 @@ async fn audit_command_reports_mismatches_and_exits_non_zero() {
         .unwrap();
     services
         .inventory()
-        .take(product.variants[0].id, 1, "SALE", None)
+        .take(
+            product.variants[0].id,
+            1,
+            jangteo_core::inventory::StockReason::Sale,
+            None,
+        )
         .await
         .unwrap();
 

@@ -90,7 +90,12 @@ async fn stock_adjustments_at_the_limits_never_wrap() {
         assert!(
             app.services
                 .inventory()
-                .take(v2.parse().unwrap(), qty, "SALE", None)
+                .take(
+                    v2.parse().unwrap(),
+                    qty,
+                    jangteo_core::inventory::StockReason::Sale,
+                    None
+                )
                 .await
                 .is_err(),
             "{qty}"

@@ -42,7 +42,12 @@ async fn two_hundred_racing_decrements_of_fifty_units_sell_exactly_fifty() {
         let inventory = &inventory;
         async move {
             inventory
-                .take(variant, 1, "SALE", Some(&format!("order-{i}")))
+                .take(
+                    variant,
+                    1,
+                    jangteo_core::inventory::StockReason::Sale,
+                    Some(&format!("order-{i}")),
+                )
                 .await
         }
     }))
@@ -161,7 +166,7 @@ async fn audit_detects_a_tampered_stock_value() {
     let (_, v2) = one_variant_product(&app, &s, "AUDIT-2", 3).await;
     app.services
         .inventory()
-        .take(v1, 2, "SALE", None)
+        .take(v1, 2, jangteo_core::inventory::StockReason::Sale, None)
         .await
         .unwrap();
     let (checked, findings) = app.services.inventory().audit().await.unwrap();

@@ -278,8 +278,14 @@ async fn sales_are_counted_once_from_stock_events() {
         .await;
     let variant = variant_id(&product, 0);
     let inventory = app.services.inventory();
-    inventory.take(variant, 2, "SALE", None).await.unwrap();
-    inventory.take(variant, 1, "SALE", None).await.unwrap();
+    inventory
+        .take(variant, 2, jangteo_core::inventory::StockReason::Sale, None)
+        .await
+        .unwrap();
+    inventory
+        .take(variant, 1, jangteo_core::inventory::StockReason::Sale, None)
+        .await
+        .unwrap();
     app.settle().await;
     // A redelivery of every event changes nothing.
     app.services

@@ -13,11 +13,6 @@ use crate::outbox::{Delivery, Subscriber};
 
 pub struct SalesCounter;
 
-/// Ledger reasons that move the sales counters: a sale takes stock, a cancellation returns it.
-fn counts(reason: &str) -> bool {
-    matches!(reason, "SALE" | "CANCEL")
-}
-
 #[async_trait::async_trait]
 impl Subscriber for SalesCounter {
     fn name(&self) -> &'static str {
@@ -25,7 +20,7 @@ impl Subscriber for SalesCounter {
     }
 
     fn wants(&self, event: &DomainEvent) -> bool {
-        matches!(event, DomainEvent::StockChanged { reason, .. } if counts(reason))
+        matches!(event, DomainEvent::StockChanged { reason, .. } if reason.counts_as_sale())
     }
 
     async fn apply(
@@ -41,7 +36,7 @@ impl Subscriber for SalesCounter {
                 reason,
                 ..
             } = &d.event
-                && counts(reason)
+                && reason.counts_as_sale()
             {
                 // A sale of 2 is a delta of -2: 2 units sold; a cancellation takes them back.
                 let units = delta.checked_neg().unwrap_or(i64::MAX);
