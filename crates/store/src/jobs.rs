@@ -133,7 +133,7 @@ pub async fn enqueue(
 
 /// Claims up to `limit` due jobs, earliest due first, until `lease_until` (the claim is in
 /// `lease.rs`). Jobs whose lease ran out (their runner died) are claimable again. The
-/// returned token owns the claimed jobs: `complete`, `fail` and `release` only act while it
+/// returned token owns the claimed jobs: `complete` and `fail` only act while it
 /// still does.
 pub async fn claim(
     c: &impl ConnectionTrait,
@@ -205,24 +205,6 @@ pub async fn fail(
     }
     update
         .filter(jobs::Column::Id.eq(id))
-        .filter(jobs::Column::LeaseOwner.eq(token))
-        .exec(c)
-        .await?;
-    Ok(())
-}
-
-/// Gives back the leases a claim holds (a runner stopping with jobs it did not start).
-pub async fn release(c: &impl ConnectionTrait, token: Uuid, ids: &[Uuid]) -> StoreResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    jobs::Entity::update_many()
-        .col_expr(jobs::Column::LeaseOwner, Expr::value(Option::<Uuid>::None))
-        .col_expr(
-            jobs::Column::LeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(jobs::Column::Id.is_in(ids.to_vec()))
         .filter(jobs::Column::LeaseOwner.eq(token))
         .exec(c)
         .await?;

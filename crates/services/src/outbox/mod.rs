@@ -122,10 +122,6 @@ impl Outbox {
         }
     }
 
-    pub fn settings(&self) -> &OutboxSettings {
-        &self.settings
-    }
-
     /// Called after a commit that wrote events.
     pub(crate) fn wake(&self) {
         self.wake.notify_one();
