@@ -32,7 +32,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .keys()
             .verify_access(token, state.services.clock().now())?;
         if let Some(ctx) = parts.extensions.get::<RequestContext>() {
-            ctx.set_user(principal.user_id);
+            ctx.set_user(principal.user_id.uuid());
         }
         Ok(AuthUser(principal))
     }

@@ -154,6 +154,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { code, detail } => {
                 ApiError::new(StatusCode::CONFLICT, code, detail)
             }
+            ServiceError::Unprocessable { code, detail } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+            }
             ServiceError::Unauthorized { code, detail } => ApiError::unauthorized(code, detail),
             ServiceError::Forbidden { code, detail } => {
                 ApiError::new(StatusCode::FORBIDDEN, code, detail)

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use jangteo_core::FieldError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::ApiError;
 
@@ -22,35 +23,66 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
-            });
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as Content-Type: application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::payload_too_large("the request body is too large")
-            } else {
-                ApiError::body_unreadable()
-            }
-        })?;
-        parse(&bytes).map(Json)
+        let bytes = body_bytes(req, state).await?;
+        from_tree(parse_tree(&bytes)?).map(Json)
     }
 }
 
+/// A JSON request body with a digest of its content (SHA-256 over the parsed body with
+/// sorted keys, so whitespace and key order do not change it): what an idempotency key is
+/// checked against.
+pub struct JsonDigest<T>(pub T, pub String);
+
+impl<S, T> FromRequest<S> for JsonDigest<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = body_bytes(req, state).await?;
+        let tree = parse_tree(&bytes)?;
+        // serde_json's maps are ordered by key, so this serialisation is canonical.
+        let canonical = serde_json::to_vec(&tree).map_err(|_| ApiError::body_unreadable())?;
+        let digest = format!("{:x}", Sha256::digest(&canonical));
+        from_tree(tree).map(|value| JsonDigest(value, digest))
+    }
+}
+
+#[cfg(test)]
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    from_tree(parse_tree(bytes)?)
+}
+
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        });
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ));
+    }
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large("the request body is too large")
+        } else {
+            ApiError::body_unreadable()
+        }
+    })
+}
+
+fn parse_tree(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     // Syntax first: a body that is both malformed and mistyped is malformed (400), and
     // serde would otherwise stop at the first type error.
     let mut tree: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
@@ -73,6 +105,10 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }]));
     }
     integral_numbers(&mut tree);
+    Ok(tree)
+}
+
+fn from_tree<T: DeserializeOwned>(tree: serde_json::Value) -> Result<T, ApiError> {
     let value: T = serde_path_to_error::deserialize(tree).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();

@@ -3,16 +3,18 @@
 use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use jangteo_core::idempotency::IdempotencyKey;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::ApiError;
 
-/// A single `{id}` path segment holding a UUID. A malformed id names nothing that exists,
-/// so it is answered like a missing resource.
-pub struct IdPath(pub Uuid);
+/// A single `{id}` path segment holding a UUID, as the typed id of what the route names
+/// (`IdPath<ProductId>`). A malformed id names nothing that exists, so it is answered like
+/// a missing resource.
+pub struct IdPath<T = Uuid>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+impl<S: Send + Sync, T: From<Uuid>> FromRequestParts<S> for IdPath<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -26,7 +28,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| not_found())?;
-        Uuid::parse_str(&raw).map(IdPath).map_err(|_| not_found())
+        Uuid::parse_str(&raw)
+            .map(|id| IdPath(T::from(id)))
+            .map_err(|_| not_found())
     }
 }
 
@@ -45,9 +49,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 }
 
 /// Two UUID path segments, e.g. `/products/{id}/variants/{variant_id}`.
-pub struct IdPair(pub Uuid, pub Uuid);
+pub struct IdPair<A = Uuid, B = Uuid>(pub A, pub B);
 
-impl<S: Send + Sync> FromRequestParts<S> for IdPair {
+impl<S: Send + Sync, A: From<Uuid>, B: From<Uuid>> FromRequestParts<S> for IdPair<A, B> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -62,8 +66,43 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPair {
             .await
             .map_err(|_| not_found())?;
         match (Uuid::parse_str(&a), Uuid::parse_str(&b)) {
-            (Ok(a), Ok(b)) => Ok(IdPair(a, b)),
+            (Ok(a), Ok(b)) => Ok(IdPair(a.into(), b.into())),
             _ => Err(not_found()),
         }
     }
+}
+
+/// The `Idempotency-Key` request header, if sent (IETF draft-ietf-httpapi-idempotency-key-
+/// header). A malformed key is a validation error (422) naming the header.
+pub struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Set on a response that repeats the first result of an idempotency key.
+pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Some(raw) = parts.headers.get(IDEMPOTENCY_KEY) else {
+            return Ok(Self(None));
+        };
+        let field = "Idempotency-Key";
+        let text = raw.to_str().unwrap_or("\u{0}");
+        IdempotencyKey::parse(field, text)
+            .map(|k| Self(Some(k)))
+            .map_err(|e| ApiError::validation(e.into_vec()))
+    }
+}
+
+/// `Idempotent-Replayed: true` on a replayed answer; nothing otherwise.
+pub fn replay_headers(replayed: bool) -> axum::http::HeaderMap {
+    let mut headers = axum::http::HeaderMap::new();
+    if replayed {
+        headers.insert(
+            IDEMPOTENT_REPLAYED,
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    headers
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::money::Currency;
+use crate::money::{Currency, Money, MoneyError};
 use crate::validation::{FieldErrors, bounded_text};
 
 pub const MAX_VARIANTS: usize = 100;
@@ -192,10 +192,10 @@ pub fn variant_price_in_range(base_price: i64, delta: i64) -> bool {
         .is_some_and(|p| (0..=MAX_PRICE).contains(&p))
 }
 
-/// The price of a variant; both parts are validated, so the sum cannot overflow, but a
-/// corrupt row must not wrap either.
-pub fn variant_price(base_price: i64, delta: i64) -> i64 {
-    base_price.saturating_add(delta)
+/// The price of a variant: the product's price plus the variant's delta. Both parts are
+/// validated on the way in, so this fails only for a row written by something else.
+pub fn variant_price(base_price: Money, delta: i64) -> Result<Money, MoneyError> {
+    base_price.checked_add_minor(delta)
 }
 
 /// A manual stock adjustment: non-zero, at most `MAX_STOCK` units either way.
@@ -373,7 +373,12 @@ mod tests {
         assert_eq!(position("position", None).unwrap(), 0);
         assert_eq!(total_stock([i64::MAX, i64::MAX]), i64::MAX);
         assert_eq!(total_stock([i64::MIN, 5, i64::MIN]), 5);
-        assert_eq!(variant_price(i64::MAX, 1), i64::MAX);
+        let max = Money::new(i64::MAX, Currency::KRW);
+        assert_eq!(variant_price(max, 1), Err(MoneyError::Overflow));
+        assert_eq!(
+            variant_price(Money::new(15_000, Currency::KRW), -500),
+            Ok(Money::new(14_500, Currency::KRW))
+        );
     }
 
     #[test]

@@ -3,27 +3,26 @@
 //! applies an event at most once). The serialized form is stored, so variants and fields
 //! are only ever added, never renamed.
 
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
+use crate::ids::{CategoryId, ProductId, VariantId};
 use crate::inventory::StockReason;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
     /// Anything a product's page, listing row or search document shows may have changed:
     /// fields, status, variants, categories, images, deletion.
-    ProductChanged { product_id: Uuid },
+    ProductChanged { product_id: ProductId },
     /// Stock of a variant moved by `delta` (negative for a sale), with the ledger's reason.
     StockChanged {
-        product_id: Uuid,
-        variant_id: Uuid,
+        product_id: ProductId,
+        variant_id: VariantId,
         delta: i64,
         reason: StockReason,
     },
     /// A category's name (or place) changed: every product filed under it, or under one of
     /// its descendants, shows the new name.
-    CategoryChanged { category_id: Uuid },
+    CategoryChanged { category_id: CategoryId },
 }
 
 impl DomainEvent {
@@ -37,7 +36,7 @@ impl DomainEvent {
     }
 
     /// The product whose reads this event makes stale, if it concerns one product.
-    pub fn product_id(&self) -> Option<Uuid> {
+    pub fn product_id(&self) -> Option<ProductId> {
         match self {
             Self::ProductChanged { product_id } | Self::StockChanged { product_id, .. } => {
                 Some(*product_id)
@@ -53,10 +52,10 @@ mod tests {
 
     #[test]
     fn the_stored_form_is_tagged_and_round_trips() {
-        let id = Uuid::nil();
+        let id = ProductId::new();
         let e = DomainEvent::StockChanged {
             product_id: id,
-            variant_id: id,
+            variant_id: VariantId::new(),
             delta: -2,
             reason: StockReason::Sale,
         };

@@ -7,6 +7,7 @@ pub mod address;
 pub mod catalog;
 pub mod email;
 pub mod events;
+pub mod idempotency;
 pub mod ids;
 pub mod images;
 pub mod inventory;

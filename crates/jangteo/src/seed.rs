@@ -7,14 +7,18 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{Duration, Utc};
-use jangteo_core::Role;
+use jangteo_core::catalog::ProductStatus;
 use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::{ApplicationId, CategoryId, ProductId, UserId, VariantId};
+use jangteo_core::money::{Currency, Money};
+use jangteo_core::{Email, Role};
 use jangteo_services::Services;
-use jangteo_store::entities::{product_categories, products, sellers, users, variants};
-use jangteo_store::{TransactionTrait, insert_many};
+use jangteo_store::accounts::User;
+use jangteo_store::catalog::{Product, Variant};
+use jangteo_store::sellers::Seller;
+use jangteo_store::{TransactionTrait, accounts, catalog, sellers};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::IntoActiveModel;
 use uuid::Uuid;
 
 /// Products written per transaction: 1,000 products with ~2,000 variants stays well under
@@ -157,7 +161,7 @@ pub struct SeedReport {
 }
 
 /// Creates the category tree if missing and returns leaf categories (with their root index).
-async fn ensure_categories(services: &Services) -> anyhow::Result<Vec<(usize, Uuid)>> {
+async fn ensure_categories(services: &Services) -> anyhow::Result<Vec<(usize, CategoryId)>> {
     let catalog = services.catalog();
     let existing = jangteo_store::catalog::list_categories(services.db()).await?;
     let mut leaves = Vec::new();
@@ -187,7 +191,7 @@ async fn ensure_categories(services: &Services) -> anyhow::Result<Vec<(usize, Uu
     Ok(leaves)
 }
 
-async fn create_sellers(services: &Services, count: u64) -> anyhow::Result<Vec<Uuid>> {
+async fn create_sellers(services: &Services, count: u64) -> anyhow::Result<Vec<UserId>> {
     // One hash for every demo seller: argon2 is deliberately slow and these accounts exist
     // to own products, not to log in.
     let hash = jangteo_services::passwords::hash("seed seller password".into()).await?;
@@ -201,39 +205,32 @@ async fn create_sellers(services: &Services, count: u64) -> anyhow::Result<Vec<U
     let mut user_rows = Vec::new();
     let mut seller_rows = Vec::new();
     for i in 0..count {
-        let id = Uuid::now_v7();
-        ids.push(id);
-        user_rows.push(
-            users::Model {
-                id,
-                email: format!("seller{i}.{run:08x}@seed.jangteo.local"),
-                password_hash: Some(hash.clone()),
-                display_name: Some(format!("판매자 {i}")),
-                phone: None,
-                role: Role::Seller.as_str().to_owned(),
-                email_verified_at: Some(now),
-                created_at: now,
-                updated_at: now,
-            }
-            .into_active_model(),
-        );
-        seller_rows.push(
-            sellers::Model {
-                user_id: id,
-                shop_name: format!("{} 상점 {i}-{run:08x}", BRANDS[i as usize % BRANDS.len()]),
-                business_number: "2208162517".into(),
-                application_id: Uuid::now_v7(),
-                created_at: now,
-            }
-            .into_active_model(),
-        );
+        let user = User {
+            email_verified_at: Some(now),
+            ..User::new(
+                Email::from_trusted(format!("seller{i}.{run:08x}@seed.jangteo.local")),
+                Some(hash.clone()),
+                Some(format!("판매자 {i}")),
+                Role::Seller,
+                now,
+            )
+        };
+        ids.push(user.id);
+        seller_rows.push(Seller {
+            user_id: user.id,
+            shop_name: format!("{} 상점 {i}-{run:08x}", BRANDS[i as usize % BRANDS.len()]),
+            business_number: "2208162517".into(),
+            application_id: ApplicationId::new(),
+            created_at: now,
+        });
+        user_rows.push(user);
         if user_rows.len() == BATCH {
-            insert_many(&txn, std::mem::take(&mut user_rows)).await?;
-            insert_many(&txn, std::mem::take(&mut seller_rows)).await?;
+            accounts::insert_users(&txn, std::mem::take(&mut user_rows)).await?;
+            sellers::insert_sellers(&txn, std::mem::take(&mut seller_rows)).await?;
         }
     }
-    insert_many(&txn, user_rows).await?;
-    insert_many(&txn, seller_rows).await?;
+    accounts::insert_users(&txn, user_rows).await?;
+    sellers::insert_sellers(&txn, seller_rows).await?;
     txn.commit().await?;
     Ok(ids)
 }
@@ -280,7 +277,7 @@ pub async fn seed(services: &Services, opts: SeedOptions) -> anyhow::Result<Seed
                 created.timestamp() as u64,
                 created.timestamp_subsec_nanos(),
             );
-            let id = Uuid::new_v7(ts);
+            let id = ProductId::from_uuid(Uuid::new_v7(ts));
             let (ko, en, root) = NOUNS[rng.random_range(0..NOUNS.len())];
             let korean = rng.random_bool(0.7);
             let name = if korean {
@@ -300,9 +297,9 @@ pub async fn seed(services: &Services, opts: SeedOptions) -> anyhow::Result<Seed
             };
             let price = rng.random_range(10..3_000) * 100;
             let status = match rng.random_range(0..100) {
-                0..90 => "ON_SALE",
-                90..95 => "SOLD_OUT",
-                _ => "DRAFT",
+                0..90 => ProductStatus::OnSale,
+                90..95 => ProductStatus::SoldOut,
+                _ => ProductStatus::Draft,
             };
             let rating_count: i64 = rng.random_range(0..500);
             let rating_avg_x100: i32 = if rating_count == 0 {
@@ -310,43 +307,36 @@ pub async fn seed(services: &Services, opts: SeedOptions) -> anyhow::Result<Seed
             } else {
                 rng.random_range(250..=500)
             };
-            product_rows.push(
-                products::Model {
+            let seller_id = seller_ids[rng.random_range(0..seller_ids.len())];
+            let description = format!("{name} — jangteo demo product.");
+            let brand = Some(BRANDS[rng.random_range(0..BRANDS.len())].to_owned());
+            let publisher =
+                (root == 0).then(|| PUBLISHERS[rng.random_range(0..PUBLISHERS.len())].to_owned());
+            product_rows.push(Product {
+                sales_count: rng.random_range(0..10_000),
+                rating_count,
+                rating_sum: rating_count * i64::from(rating_avg_x100) / 100,
+                rating_avg_x100,
+                ..Product::new(
                     id,
-                    seller_id: seller_ids[rng.random_range(0..seller_ids.len())],
-                    description: format!("{name} — jangteo demo product."),
-                    brand: Some(BRANDS[rng.random_range(0..BRANDS.len())].to_owned()),
-                    publisher: (root == 0)
-                        .then(|| PUBLISHERS[rng.random_range(0..PUBLISHERS.len())].to_owned()),
+                    seller_id,
                     name,
-                    price,
-                    currency: "KRW".into(),
-                    status: status.into(),
-                    sales_count: rng.random_range(0..10_000),
-                    view_count: 0,
-                    rating_count,
-                    rating_sum: rating_count * i64::from(rating_avg_x100) / 100,
-                    rating_avg_x100,
-                    deleted_at: None,
-                    created_at: created,
-                    updated_at: created,
-                }
-                .into_active_model(),
-            );
-            let in_root: Vec<Uuid> = leaves
+                    description,
+                    brand,
+                    publisher,
+                    Money::new(price, Currency::KRW),
+                    status,
+                    created,
+                )
+            });
+            let in_root: Vec<CategoryId> = leaves
                 .iter()
                 .filter(|(r, _)| *r == root)
                 .map(|(_, c)| *c)
                 .collect();
             if !in_root.is_empty() {
                 let category_id = in_root[rng.random_range(0..in_root.len())];
-                link_rows.push(
-                    product_categories::Model {
-                        product_id: id,
-                        category_id,
-                    }
-                    .into_active_model(),
-                );
+                link_rows.push((id, category_id));
             }
             let variant_count = rng.random_range(1..=3);
             for v in 0..variant_count {
@@ -365,31 +355,28 @@ pub async fn seed(services: &Services, opts: SeedOptions) -> anyhow::Result<Seed
                         format!("{{\"option\":\"{}\"}}", v + 1),
                     )
                 };
-                let stock = if status == "SOLD_OUT" {
+                let stock = if status == ProductStatus::SoldOut {
                     0
                 } else {
                     rng.random_range(0..200)
                 };
-                variant_rows.push(
-                    variants::Model {
-                        id: Uuid::now_v7(),
-                        product_id: id,
-                        sku: format!("SEED-{}-{v}", id.simple()),
-                        name: label,
-                        options,
-                        price_delta: if v == 0 {
-                            0
-                        } else {
-                            rng.random_range(0..50) * 100
-                        },
-                        stock,
-                        initial_stock: stock,
-                        deleted_at: None,
-                        created_at: created,
-                        updated_at: created,
-                    }
-                    .into_active_model(),
-                );
+                variant_rows.push(Variant {
+                    id: VariantId::new(),
+                    product_id: id,
+                    sku: format!("SEED-{}-{v}", id.uuid().simple()),
+                    name: label,
+                    options,
+                    price_delta: if v == 0 {
+                        0
+                    } else {
+                        rng.random_range(0..50) * 100
+                    },
+                    stock,
+                    initial_stock: stock,
+                    deleted_at: None,
+                    created_at: created,
+                    updated_at: created,
+                });
             }
         }
         variants_written += variant_rows.len() as u64;
@@ -397,14 +384,12 @@ pub async fn seed(services: &Services, opts: SeedOptions) -> anyhow::Result<Seed
         // and the server's relay indexes them (also when this runs beside it, as the CLI).
         let mut tx = services.begin().await?;
         for p in &product_rows {
-            if let sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) = &p.id {
-                tx.record(DomainEvent::ProductChanged { product_id: *id });
-            }
+            tx.record(DomainEvent::ProductChanged { product_id: p.id });
         }
-        insert_many(tx.conn(), product_rows).await?;
-        insert_many(tx.conn(), link_rows).await?;
+        catalog::insert_products(tx.conn(), product_rows).await?;
+        catalog::insert_category_links(tx.conn(), &link_rows).await?;
         for chunk in chunked(variant_rows, BATCH) {
-            insert_many(tx.conn(), chunk).await?;
+            catalog::insert_variants(tx.conn(), chunk).await?;
         }
         tx.commit().await?;
         done += n;

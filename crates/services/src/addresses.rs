@@ -2,10 +2,8 @@
 //! once any exists. Every operation is scoped to the owner.
 
 use jangteo_core::address::{self, AddressFields, AddressInput};
-use jangteo_core::ids;
-use jangteo_store::addresses as store;
-use jangteo_store::entities::addresses::Model as Address;
-use uuid::Uuid;
+use jangteo_core::ids::{AddressId, UserId};
+use jangteo_store::addresses::{self as store, Address};
 
 use crate::error::NotFoundAs;
 use crate::{ServiceError, ServiceResult, Services};
@@ -26,11 +24,11 @@ impl<'a> AddressBook<'a> {
         Self { s }
     }
 
-    pub async fn list(&self, user_id: Uuid) -> ServiceResult<Vec<Address>> {
+    pub async fn list(&self, user_id: UserId) -> ServiceResult<Vec<Address>> {
         Ok(store::list(&self.s.db, user_id).await?)
     }
 
-    pub async fn get(&self, user_id: Uuid, id: Uuid) -> ServiceResult<Address> {
+    pub async fn get(&self, user_id: UserId, id: AddressId) -> ServiceResult<Address> {
         store::find_owned(&self.s.db, user_id, id)
             .await
             .not_found_as("address")
@@ -38,7 +36,7 @@ impl<'a> AddressBook<'a> {
 
     pub async fn create(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         input: AddressInput<'_>,
         is_default: bool,
     ) -> ServiceResult<Address> {
@@ -56,7 +54,7 @@ impl<'a> AddressBook<'a> {
             ));
         }
         let row = Address {
-            id: ids::new_id(),
+            id: AddressId::new(),
             user_id,
             label: fields.label,
             recipient: fields.recipient,
@@ -79,8 +77,8 @@ impl<'a> AddressBook<'a> {
 
     pub async fn update(
         &self,
-        user_id: Uuid,
-        id: Uuid,
+        user_id: UserId,
+        id: AddressId,
         patch: AddressPatch<'_>,
     ) -> ServiceResult<Address> {
         let txn = self.s.begin().await?;
@@ -125,7 +123,7 @@ impl<'a> AddressBook<'a> {
         Ok(updated)
     }
 
-    pub async fn delete(&self, user_id: Uuid, id: Uuid) -> ServiceResult<()> {
+    pub async fn delete(&self, user_id: UserId, id: AddressId) -> ServiceResult<()> {
         let txn = self.s.begin().await?;
         store::delete_owned(txn.conn(), user_id, id)
             .await

@@ -11,6 +11,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// Well-formed but unusable as sent (e.g. an idempotency key reused with another body).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: String },
     #[error("{detail}")]
@@ -52,6 +55,35 @@ impl ServiceError {
     }
 }
 
+impl ServiceError {
+    /// The same answer again, for each of several requests that waited on one failed load
+    /// (status and code kept); only an internal error's source chain becomes text.
+    pub fn duplicate(&self) -> ServiceError {
+        match self {
+            Self::Validation(f) => Self::Validation(f.clone()),
+            Self::NotFound(what) => Self::NotFound(what),
+            Self::Conflict { code, detail } => Self::conflict(code, detail.clone()),
+            Self::Unprocessable { code, detail } => Self::Unprocessable {
+                code,
+                detail: detail.clone(),
+            },
+            Self::Unauthorized { code, detail } => Self::unauthorized(code, detail.clone()),
+            Self::Forbidden { code, detail } => Self::forbidden(code, detail.clone()),
+            Self::TooManyRequests {
+                code,
+                detail,
+                retry_after_secs,
+            } => Self::TooManyRequests {
+                code,
+                detail: detail.clone(),
+                retry_after_secs: *retry_after_secs,
+            },
+            Self::Unavailable(what) => Self::Unavailable(what),
+            Self::Internal(e) => Self::Internal(anyhow::anyhow!("{e:#}")),
+        }
+    }
+}
+
 impl From<FieldErrors> for ServiceError {
     fn from(errors: FieldErrors) -> Self {
         Self::Validation(errors)
@@ -66,6 +98,7 @@ impl From<StoreError> for ServiceError {
             StoreError::Conflict { .. } => {
                 Self::conflict("conflict", "the resource already exists")
             }
+            StoreError::Corrupt(what) => Self::Internal(anyhow::anyhow!("corrupt row: {what}")),
             StoreError::Db(e) => Self::Internal(anyhow::Error::new(e).context("database")),
         }
     }

@@ -8,11 +8,12 @@
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
+use jangteo_core::FieldErrors;
 use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::{ImageId, ProductId};
 use jangteo_core::images::{self as rules, ImageFormat, ImageRejection};
-use jangteo_core::{FieldErrors, ids};
-use jangteo_store::entities::product_images;
 use jangteo_store::images as store;
+use jangteo_store::images::Image;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -46,7 +47,7 @@ impl ImageSettings {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageView {
-    pub id: Uuid,
+    pub id: ImageId,
     /// Where the file is in the file store.
     pub key: String,
     pub url: String,
@@ -60,7 +61,7 @@ pub struct ImageView {
 }
 
 impl ImageView {
-    pub(crate) fn from_row(settings: &ImageSettings, row: product_images::Model) -> Self {
+    pub(crate) fn from_row(settings: &ImageSettings, row: Image) -> Self {
         Self {
             url: settings.url_of(&row.object_key),
             id: row.id,
@@ -78,11 +79,11 @@ impl ImageView {
 
 /// The key of an image file: unguessable (a fresh UUIDv7) and never reused, so it can be
 /// cached forever by browsers and CDNs.
-pub fn image_key(product_id: Uuid, image_id: Uuid, format: ImageFormat) -> String {
+pub fn image_key(product_id: ProductId, image_id: ImageId, format: ImageFormat) -> String {
     format!(
         "products/{}/{}.{}",
-        product_id.simple(),
-        image_id.simple(),
+        product_id.uuid().simple(),
+        image_id.uuid().simple(),
         format.extension()
     )
 }
@@ -99,10 +100,12 @@ pub fn format_of_key(key: &str) -> Option<ImageFormat> {
 }
 
 /// The product whose image a key of [`image_key`]'s shape names.
-pub fn product_of_key(key: &str) -> Option<Uuid> {
+pub fn product_of_key(key: &str) -> Option<ProductId> {
     format_of_key(key)?;
     let rest = key.strip_prefix("products/")?;
-    Uuid::try_parse(rest.split_once('/')?.0).ok()
+    Uuid::try_parse(rest.split_once('/')?.0)
+        .ok()
+        .map(ProductId::from)
 }
 
 /// Who may download a stored image.
@@ -155,7 +158,7 @@ impl<'a> ProductImages<'a> {
         Self { s }
     }
 
-    pub async fn list(&self, product_id: Uuid) -> ServiceResult<Vec<ImageView>> {
+    pub async fn list(&self, product_id: ProductId) -> ServiceResult<Vec<ImageView>> {
         let rows = store::list_images(&self.s.db, product_id).await?;
         Ok(rows
             .into_iter()
@@ -167,7 +170,7 @@ impl<'a> ProductImages<'a> {
     pub async fn add(
         &self,
         who: Principal,
-        product_id: Uuid,
+        product_id: ProductId,
         declared: ImageFormat,
         body: Bytes,
     ) -> ServiceResult<ImageView> {
@@ -179,7 +182,7 @@ impl<'a> ProductImages<'a> {
         {
             return Err(too_many());
         }
-        let id = ids::new_id();
+        let id = ImageId::new();
         let key = image_key(product_id, id, info.format);
         let sha256 = format!("{:x}", Sha256::digest(&body));
         self.s
@@ -201,8 +204,8 @@ impl<'a> ProductImages<'a> {
 
     async fn record(
         &self,
-        product_id: Uuid,
-        id: Uuid,
+        product_id: ProductId,
+        id: ImageId,
         key: &str,
         info: rules::ImageInfo,
         sha256: String,
@@ -216,7 +219,7 @@ impl<'a> ProductImages<'a> {
         if existing.len() >= rules::MAX_IMAGES_PER_PRODUCT {
             return Err(too_many());
         }
-        let row = product_images::Model {
+        let row = Image {
             id,
             product_id,
             position: existing.last().map_or(0, |i| i.position + 1),
@@ -237,8 +240,8 @@ impl<'a> ProductImages<'a> {
     pub async fn delete(
         &self,
         who: Principal,
-        product_id: Uuid,
-        image_id: Uuid,
+        product_id: ProductId,
+        image_id: ImageId,
     ) -> ServiceResult<()> {
         self.s.catalog().owned(who, product_id).await?;
         let mut tx = self.s.begin().await?;
@@ -336,8 +339,8 @@ impl<'a> ProductImages<'a> {
     pub async fn reorder(
         &self,
         who: Principal,
-        product_id: Uuid,
-        order: &[Uuid],
+        product_id: ProductId,
+        order: &[ImageId],
     ) -> ServiceResult<Vec<ImageView>> {
         self.s.catalog().owned(who, product_id).await?;
         let mut tx = self.s.begin().await?;
@@ -347,7 +350,7 @@ impl<'a> ProductImages<'a> {
         let current = store::list_images(tx.conn(), product_id).await?;
         let mut wanted = order.to_vec();
         wanted.sort_unstable();
-        let mut have: Vec<Uuid> = current.iter().map(|i| i.id).collect();
+        let mut have: Vec<ImageId> = current.iter().map(|i| i.id).collect();
         have.sort_unstable();
         if wanted != have {
             return Err(ServiceError::conflict(
@@ -371,15 +374,20 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_foreign_keys_are_refused() {
-        let (p, i) = (ids::new_id(), ids::new_id());
+        let (p, i) = (ProductId::new(), ImageId::new());
         let key = image_key(p, i, ImageFormat::Webp);
         assert_eq!(format_of_key(&key), Some(ImageFormat::Webp));
         for bad in [
             "products/x/y.png",
             "other/a/b.png",
-            &format!("products/{}/{}.svg", p.simple(), i.simple()),
-            &format!("products/{}/{}", p.simple(), i.simple()),
-            &format!("products/{}/{}/{}.png", p.simple(), i.simple(), i.simple()),
+            &format!("products/{}/{}.svg", p.uuid().simple(), i.uuid().simple()),
+            &format!("products/{}/{}", p.uuid().simple(), i.uuid().simple()),
+            &format!(
+                "products/{}/{}/{}.png",
+                p.uuid().simple(),
+                i.uuid().simple(),
+                i.uuid().simple()
+            ),
         ] {
             assert_eq!(format_of_key(bad), None, "{bad}");
         }

@@ -5,11 +5,11 @@
 
 use jangteo_core::catalog::{self as rules, MAX_STOCK};
 use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::{ProductId, VariantId};
 use jangteo_core::inventory::StockReason;
 use jangteo_core::{FieldErrors, validation};
 use jangteo_store::catalog;
-use jangteo_store::entities::inventory_ledger;
-use jangteo_store::inventory::{self as store, AuditFinding, StockChange};
+use jangteo_store::inventory::{self as store, AuditFinding, LedgerEntry, StockChange};
 use uuid::Uuid;
 
 use crate::error::NotFoundAs;
@@ -30,8 +30,8 @@ impl<'a> Inventory<'a> {
     pub async fn adjust(
         &self,
         who: Principal,
-        product_id: Uuid,
-        variant_id: Uuid,
+        product_id: ProductId,
+        variant_id: VariantId,
         delta: Option<i64>,
         reason: Option<&str>,
         reference: Option<&str>,
@@ -74,7 +74,7 @@ impl<'a> Inventory<'a> {
     /// `Ok(None)` when stock is short. Tests race it directly.
     pub async fn take(
         &self,
-        variant_id: Uuid,
+        variant_id: VariantId,
         qty: i64,
         reason: StockReason,
         reference: Option<&str>,
@@ -97,7 +97,7 @@ impl<'a> Inventory<'a> {
     pub async fn take_in(
         &self,
         tx: &mut UnitOfWork<'_>,
-        variant_id: Uuid,
+        variant_id: VariantId,
         qty: i64,
         reason: StockReason,
         reference: Option<&str>,
@@ -127,11 +127,11 @@ impl<'a> Inventory<'a> {
     pub async fn ledger(
         &self,
         who: Principal,
-        product_id: Uuid,
-        variant_id: Uuid,
+        product_id: ProductId,
+        variant_id: VariantId,
         before: Option<Uuid>,
         limit: u64,
-    ) -> ServiceResult<Vec<inventory_ledger::Model>> {
+    ) -> ServiceResult<Vec<LedgerEntry>> {
         self.s.catalog().owned(who, product_id).await?;
         catalog::find_variant(&self.s.db, product_id, variant_id)
             .await
@@ -148,7 +148,7 @@ impl<'a> Inventory<'a> {
 /// One stock change with its ledger row and its event, in the caller's unit of work.
 async fn change_in(
     tx: &mut UnitOfWork<'_>,
-    product_id: Uuid,
+    product_id: ProductId,
     change: &StockChange<'_>,
 ) -> ServiceResult<i64> {
     if !store::change_stock(tx.conn(), change, MAX_STOCK).await? {

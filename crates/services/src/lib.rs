@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod clock;
 mod error;
 pub mod files;
+pub mod idempotency;
 pub mod images;
 pub mod inventory;
 pub mod jobs;

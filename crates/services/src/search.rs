@@ -13,14 +13,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jangteo_core::catalog::ProductStatus;
+use jangteo_core::ids::{CategoryId, ProductId, UserId};
 use jangteo_search::{
     KoreanAnalyzer, PopularTerms, ProductDocument, SearchIndex, SearchPage, SearchRequest,
     Suggestion,
 };
 use jangteo_store::ConnectionTrait;
 use jangteo_store::catalog::{self as store, ListCursor, ProductFilter, ProductSort};
-use jangteo_store::entities::{categories, products};
-use uuid::Uuid;
+use jangteo_store::catalog::{Category, Product};
 
 use crate::catalog::ProductSummary;
 use crate::{ServiceError, ServiceResult, Services};
@@ -116,7 +116,7 @@ impl Search {
     pub(crate) async fn index_products(
         &self,
         c: &impl ConnectionTrait,
-        ids: &[Uuid],
+        ids: &[ProductId],
     ) -> ServiceResult<()> {
         let index = self.index()?;
         let docs = documents(c, store::find_products(c, ids).await?).await?;
@@ -152,33 +152,30 @@ impl Search {
 /// products get none (and are removed from the index).
 async fn documents(
     db: &impl ConnectionTrait,
-    rows: Vec<products::Model>,
+    rows: Vec<Product>,
 ) -> ServiceResult<Vec<ProductDocument>> {
-    let rows: Vec<products::Model> = rows
+    let rows: Vec<Product> = rows
         .into_iter()
-        .filter(|p| {
-            p.deleted_at.is_none()
-                && ProductStatus::parse(&p.status).is_some_and(ProductStatus::is_public)
-        })
+        .filter(|p| p.deleted_at.is_none() && p.status.is_public())
         .collect();
-    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+    let ids: Vec<ProductId> = rows.iter().map(|p| p.id).collect();
     let all_categories = store::list_categories(db).await?;
-    let by_simple: HashMap<String, &categories::Model> = all_categories
+    let by_simple: HashMap<String, &Category> = all_categories
         .iter()
-        .map(|c| (c.id.simple().to_string(), c))
+        .map(|c| (c.id.uuid().simple().to_string(), c))
         .collect();
-    let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let mut links: HashMap<ProductId, Vec<CategoryId>> = HashMap::new();
     for (product, category) in store::category_links(db, &ids).await? {
         links.entry(product).or_default().push(category);
     }
     let in_stock = store::products_in_stock(db, &ids).await?;
-    let seller_ids: Vec<Uuid> = rows
+    let seller_ids: Vec<UserId> = rows
         .iter()
         .map(|p| p.seller_id)
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let shops: HashMap<Uuid, String> = store::shop_names(db, &seller_ids)
+    let shops: HashMap<UserId, String> = store::shop_names(db, &seller_ids)
         .await?
         .into_iter()
         .collect();
@@ -213,7 +210,7 @@ async fn documents(
                     .chain(shops.get(&p.seller_id).cloned())
                     .collect(),
                 category_ids,
-                price: u64::try_from(p.price).unwrap_or(0),
+                price: u64::try_from(p.price.minor()).unwrap_or(0),
                 in_stock: in_stock.contains(&p.id),
                 created_at_ms: p.created_at.timestamp_millis(),
                 popularity: u64::try_from(p.sales_count).unwrap_or(0),
@@ -277,9 +274,8 @@ impl Services {
                 self.page_results(page).await.map(Arc::new)
             })
             .await
-            .map_err(|e: Arc<ServiceError>| match e.as_ref() {
-                ServiceError::Validation(f) => ServiceError::Validation(f.clone()),
-                other => internal(other),
+            .map_err(|e: Arc<ServiceError>| {
+                Arc::try_unwrap(e).unwrap_or_else(|shared| shared.duplicate())
             })?;
         if results.total > 0 && !results.relaxed {
             self.search
@@ -291,7 +287,7 @@ impl Services {
     /// The products of a result page, in result order, as listing summaries read from the
     /// database (current prices and stock).
     async fn page_results(&self, page: SearchPage) -> ServiceResult<SearchResults> {
-        let ids: Vec<Uuid> = page.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
+        let ids: Vec<ProductId> = page.hits.iter().filter_map(|h| h.id.parse().ok()).collect();
         let summaries = self.catalog().summaries_by_id(&ids).await?;
         let items = ids
             .iter()
@@ -327,10 +323,7 @@ impl Services {
     /// Searches keep answering from the old index until the rebuild commits.
     pub async fn reindex(&self, mut progress: impl FnMut(u64)) -> ServiceResult<u64> {
         let filter = ProductFilter {
-            statuses: vec![
-                ProductStatus::OnSale.as_str().into(),
-                ProductStatus::SoldOut.as_str().into(),
-            ],
+            statuses: vec![ProductStatus::OnSale, ProductStatus::SoldOut],
             ..ProductFilter::default()
         };
         let index = self.search.index()?;
@@ -370,10 +363,7 @@ impl Services {
             return Ok(None);
         }
         let filter = ProductFilter {
-            statuses: vec![
-                ProductStatus::OnSale.as_str().into(),
-                ProductStatus::SoldOut.as_str().into(),
-            ],
+            statuses: vec![ProductStatus::OnSale, ProductStatus::SoldOut],
             ..ProductFilter::default()
         };
         let any = !store::list_products(&self.db, &filter, ProductSort::Newest, None, 1)

@@ -1,12 +1,11 @@
 //! Becoming a seller: a customer applies, an admin approves (the account becomes SELLER and
 //! a seller profile is created in the same transaction) or rejects with a reason.
 
-use chrono::{DateTime, Utc};
+use jangteo_core::ids::ApplicationId;
 use jangteo_core::seller::{self, ApplicationStatus, BusinessNumber};
-use jangteo_core::{FieldErrors, Role, ids, validation};
-use jangteo_store::entities::{seller_applications, sellers};
+use jangteo_core::{FieldErrors, Role, validation};
+pub use jangteo_store::sellers::{Application, Seller};
 use jangteo_store::{StoreError, accounts, sellers as store};
-use uuid::Uuid;
 
 use crate::error::NotFoundAs;
 use crate::tokens::Principal;
@@ -14,38 +13,6 @@ use crate::{ServiceError, ServiceResult, Services};
 
 pub struct Sellers<'a> {
     s: &'a Services,
-}
-
-#[derive(Debug, Clone)]
-pub struct Application {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub shop_name: String,
-    pub business_number: String,
-    pub status: ApplicationStatus,
-    pub reason: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl TryFrom<seller_applications::Model> for Application {
-    type Error = ServiceError;
-
-    fn try_from(m: seller_applications::Model) -> ServiceResult<Self> {
-        let status = ApplicationStatus::parse(&m.status).ok_or_else(|| {
-            ServiceError::Internal(anyhow::anyhow!("unknown application status {:?}", m.status))
-        })?;
-        Ok(Application {
-            id: m.id,
-            user_id: m.user_id,
-            shop_name: m.shop_name,
-            business_number: m.business_number,
-            status,
-            reason: m.reason,
-            decided_at: m.decided_at,
-            created_at: m.created_at,
-        })
-    }
 }
 
 pub enum Decision<'r> {
@@ -73,18 +40,18 @@ impl<'a> Sellers<'a> {
         let user = accounts::find_user(&self.s.db, who.user_id)
             .await
             .not_found_as("user")?;
-        if Role::parse(&user.role).is_some_and(|r| r.satisfies(Role::Seller)) {
+        if user.role.satisfies(Role::Seller) {
             return Err(ServiceError::conflict(
                 "already_seller",
                 "this account can already sell",
             ));
         }
-        let row = seller_applications::Model {
-            id: ids::new_id(),
+        let row = Application {
+            id: ApplicationId::new(),
             user_id: who.user_id,
             shop_name,
             business_number: number.as_str().to_owned(),
-            status: ApplicationStatus::Pending.as_str().to_owned(),
+            status: ApplicationStatus::Pending,
             pending_user_id: Some(who.user_id),
             reason: None,
             decided_by: None,
@@ -102,7 +69,7 @@ impl<'a> Sellers<'a> {
                 ),
                 other => other.into(),
             })?;
-        row.try_into()
+        Ok(row)
     }
 
     /// Admins see every application (optionally by status); others only their own.
@@ -110,22 +77,14 @@ impl<'a> Sellers<'a> {
         &self,
         who: Principal,
         status: Option<ApplicationStatus>,
-        after: Option<Uuid>,
+        after: Option<ApplicationId>,
         limit: u64,
     ) -> ServiceResult<Vec<Application>> {
         let owner = (who.role != Role::Admin).then_some(who.user_id);
-        let rows = store::list_applications(
-            &self.s.db,
-            owner,
-            status.map(ApplicationStatus::as_str),
-            after,
-            limit,
-        )
-        .await?;
-        rows.into_iter().map(Application::try_from).collect()
+        Ok(store::list_applications(&self.s.db, owner, status, after, limit).await?)
     }
 
-    pub async fn get(&self, who: Principal, id: Uuid) -> ServiceResult<Application> {
+    pub async fn get(&self, who: Principal, id: ApplicationId) -> ServiceResult<Application> {
         let app = store::find_application(&self.s.db, id)
             .await
             .not_found_as("application")?;
@@ -133,13 +92,13 @@ impl<'a> Sellers<'a> {
         if who.role != Role::Admin && app.user_id != who.user_id {
             return Err(ServiceError::NotFound("application"));
         }
-        app.try_into()
+        Ok(app)
     }
 
     pub async fn decide(
         &self,
         admin: Principal,
-        id: Uuid,
+        id: ApplicationId,
         decision: Decision<'_>,
     ) -> ServiceResult<Application> {
         let reason = match &decision {
@@ -157,9 +116,7 @@ impl<'a> Sellers<'a> {
             Decision::Approve => ApplicationStatus::Approved,
             Decision::Reject { .. } => ApplicationStatus::Rejected,
         };
-        if !store::decide_application(txn.conn(), id, status.as_str(), reason, admin.user_id, now)
-            .await?
-        {
+        if !store::decide_application(txn.conn(), id, status, reason, admin.user_id, now).await? {
             return Err(ServiceError::conflict(
                 "application_decided",
                 "this application was already decided",
@@ -168,7 +125,7 @@ impl<'a> Sellers<'a> {
         if status == ApplicationStatus::Approved {
             store::insert_seller(
                 txn.conn(),
-                sellers::Model {
+                Seller {
                     user_id: app.user_id,
                     shop_name: app.shop_name.clone(),
                     business_number: app.business_number.clone(),
@@ -185,14 +142,14 @@ impl<'a> Sellers<'a> {
                 }
                 other => other.into(),
             })?;
-            accounts::set_role(txn.conn(), app.user_id, Role::Seller.as_str(), now).await?;
+            accounts::set_role(txn.conn(), app.user_id, Role::Seller, now).await?;
         }
         let decided = store::find_application(txn.conn(), id).await?;
         txn.commit().await?;
-        decided.try_into()
+        Ok(decided)
     }
 
-    pub async fn profile(&self, who: Principal) -> ServiceResult<sellers::Model> {
+    pub async fn profile(&self, who: Principal) -> ServiceResult<Seller> {
         store::find_seller(&self.s.db, who.user_id)
             .await
             .not_found_as("seller profile")

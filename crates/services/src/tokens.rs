@@ -5,6 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jangteo_core::Role;
+use jangteo_core::ids::UserId;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,7 @@ struct Claims {
 /// The caller identified by a valid access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub role: Role,
 }
 
@@ -72,7 +73,7 @@ impl TokenKeys {
         now: DateTime<Utc>,
     ) -> Result<String, ServiceError> {
         let claims = Claims {
-            sub: principal.user_id,
+            sub: principal.user_id.uuid(),
             role: principal.role,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -103,15 +104,15 @@ impl TokenKeys {
             ));
         }
         Ok(Principal {
-            user_id: data.claims.sub,
+            user_id: data.claims.sub.into(),
             role: data.claims.role,
         })
     }
 
-    pub fn hash_code(&self, user_id: Uuid, code: &str) -> String {
+    pub fn hash_code(&self, user_id: UserId, code: &str) -> String {
         let mut h = Sha256::new();
         h.update(&self.pepper);
-        h.update(user_id.as_bytes());
+        h.update(user_id.uuid().as_bytes());
         h.update(code.as_bytes());
         hex(&h.finalize())
     }
@@ -150,7 +151,7 @@ mod tests {
     fn access_round_trip_and_expiry() {
         let k = keys(b"0123456789abcdef0123456789abcdef");
         let p = Principal {
-            user_id: Uuid::now_v7(),
+            user_id: UserId::new(),
             role: Role::Seller,
         };
         let now = Utc::now();

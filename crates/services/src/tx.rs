@@ -7,9 +7,14 @@
 use std::collections::HashSet;
 
 use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::UserId;
+use jangteo_store::idempotency::{self, KeyUse, Reservation};
 use jangteo_store::{DatabaseTransaction, TransactionTrait, outbox};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use crate::idempotency::IdempotentRequest;
 use crate::jobs::Job;
 use crate::{ServiceError, ServiceResult, Services};
 
@@ -19,6 +24,8 @@ pub struct UnitOfWork<'s> {
     events: Vec<DomainEvent>,
     seen: HashSet<DomainEvent>,
     jobs_enqueued: bool,
+    /// A key reserved by this unit, until its result is recorded.
+    open_key: Option<(&'static str, UserId, String)>,
 }
 
 impl Services {
@@ -31,6 +38,7 @@ impl Services {
             events: Vec::new(),
             seen: HashSet::new(),
             jobs_enqueued: false,
+            open_key: None,
         })
     }
 }
@@ -80,6 +88,67 @@ impl<'s> UnitOfWork<'s> {
         Ok(queued)
     }
 
+    /// Reserves an idempotency key for the operation `scope` of `owner`. Call it first in
+    /// the unit of work (its read must see what other transactions committed). `Ok(None)`:
+    /// the key is new and held by this unit; do the work, then [`Self::complete_key`].
+    /// `Ok(Some(result))`: a request with this key and body already did the work; roll back
+    /// and answer with it. A different body for the key is 422, a request still open 409.
+    pub async fn reserve_key<T: DeserializeOwned>(
+        &mut self,
+        scope: &'static str,
+        owner: UserId,
+        request: &IdempotentRequest,
+    ) -> ServiceResult<Option<T>> {
+        let now = self.s.clock.now();
+        let ttl = chrono::Duration::from_std(jangteo_core::idempotency::KEY_TTL)
+            .unwrap_or(chrono::Duration::days(1));
+        let key = request.key.as_str();
+        let found = idempotency::reserve(
+            &self.txn,
+            KeyUse {
+                scope,
+                owner_id: owner.uuid(),
+                key,
+                request_hash: &request.request_hash,
+                now,
+                expires_at: now + ttl,
+            },
+        )
+        .await?;
+        match found {
+            Reservation::Fresh => {
+                self.open_key = Some((scope, owner, key.to_owned()));
+                Ok(None)
+            }
+            Reservation::Replay(result) => serde_json::from_str(&result)
+                .map(Some)
+                .map_err(|e| ServiceError::Internal(anyhow::anyhow!("idempotent result: {e}"))),
+            Reservation::Mismatch => Err(ServiceError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "this Idempotency-Key was used with a different request body; \
+                         use a new key for a new request"
+                    .into(),
+            }),
+            Reservation::InProgress => Err(ServiceError::conflict(
+                "idempotency_key_in_use",
+                "a request with this Idempotency-Key is still in progress; retry later",
+            )),
+        }
+    }
+
+    /// Records the result of the reserved key's request; it commits with the work.
+    pub async fn complete_key<T: Serialize>(&mut self, result: &T) -> ServiceResult<()> {
+        let Some((scope, owner, key)) = self.open_key.take() else {
+            return Err(ServiceError::Internal(anyhow::anyhow!(
+                "complete_key without a reserved key"
+            )));
+        };
+        let result = serde_json::to_string(result)
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!("idempotent result: {e}")))?;
+        idempotency::complete(&self.txn, scope, owner.uuid(), &key, &result).await?;
+        Ok(())
+    }
+
     /// Writes the recorded events to the outbox and commits. Then, in this process: the
     /// read cache drops what the events made stale (so the writer's next read sees its
     /// write), the events go to the event bus, and the relay and job runner wake up.
@@ -89,8 +158,15 @@ impl<'s> UnitOfWork<'s> {
             txn,
             events,
             jobs_enqueued,
+            open_key,
             ..
         } = self;
+        // A key committed without its result would make every retry wait forever.
+        if let Some((scope, _, _)) = open_key {
+            return Err(ServiceError::Internal(anyhow::anyhow!(
+                "idempotency key of {scope} reserved but never completed"
+            )));
+        }
         if !events.is_empty() {
             let rows = events
                 .iter()

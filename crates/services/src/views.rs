@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
+use jangteo_core::ids::ProductId;
 
 use crate::catalog::day_number;
 use crate::ports::{LocalUniqueCounter, UniqueCounter};
@@ -29,7 +29,7 @@ impl ViewCounter {
     }
 
     /// Counts a view of `product` by `visitor` (a user id or an IP address).
-    pub fn record(&self, product: Uuid, visitor: &str, at: DateTime<Utc>) {
+    pub fn record(&self, product: ProductId, visitor: &str, at: DateTime<Utc>) {
         self.counter.add((product, day_number(at)), visitor);
     }
 
@@ -64,7 +64,7 @@ mod tests {
     async fn views_are_counted_per_visitor_and_utc_day() {
         let counter = Arc::new(LocalUniqueCounter::default());
         let c = ViewCounter::new(counter.clone());
-        let p = Uuid::now_v7();
+        let p = ProductId::new();
         let day1 = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         for round in 0..3 {
             c.record(p, "kim", day1 + chrono::Duration::minutes(round));

@@ -11,6 +11,10 @@ pub enum StoreError {
     /// says which, so a caller maps each to its own 409 at the call site.
     #[error("unique constraint violated ({})", index.unwrap_or("unnamed"))]
     Conflict { index: Option<&'static str> },
+    /// A stored value that no record type accepts (an unknown status, a malformed
+    /// currency): the row was written by something other than this code.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Db(DbErr),
 }

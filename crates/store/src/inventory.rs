@@ -11,19 +11,51 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use jangteo_core::ids::{ProductId, UserId, VariantId};
 use jangteo_core::inventory::StockReason;
 
 use crate::entities::{inventory_ledger, variants};
 use crate::{StoreError, StoreResult};
 
+/// One row of the ledger: a stock change of a variant, why, and who made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub id: Uuid,
+    pub variant_id: VariantId,
+    pub delta: i64,
+    pub reason: StockReason,
+    pub reference: Option<String>,
+    pub actor_id: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<inventory_ledger::Model> for LedgerEntry {
+    type Error = StoreError;
+
+    fn try_from(m: inventory_ledger::Model) -> StoreResult<Self> {
+        let reason = StockReason::parse(&m.reason).ok_or_else(|| {
+            StoreError::Corrupt(format!("ledger row {} has reason {:?}", m.id, m.reason))
+        })?;
+        Ok(Self {
+            id: m.id,
+            variant_id: m.variant_id.into(),
+            delta: m.delta,
+            reason,
+            reference: m.reference,
+            actor_id: m.actor_id.map(Into::into),
+            created_at: m.created_at,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct StockChange<'a> {
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     /// Negative takes stock, positive returns or adds it.
     pub delta: i64,
     pub reason: StockReason,
     pub reference: Option<&'a str>,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub at: DateTime<Utc>,
 }
 
@@ -41,7 +73,7 @@ pub async fn change_stock(
             Expr::col(variants::Column::Stock).add(ch.delta),
         )
         .col_expr(variants::Column::UpdatedAt, Expr::value(ch.at))
-        .filter(variants::Column::Id.eq(ch.variant_id))
+        .filter(variants::Column::Id.eq(ch.variant_id.uuid()))
         .filter(variants::Column::DeletedAt.is_null());
     // The bounds are computed with checked arithmetic: a delta whose negation or distance
     // to the maximum does not fit in i64 changes nothing (callers bound deltas anyway).
@@ -63,11 +95,11 @@ pub async fn change_stock(
     }
     let row = inventory_ledger::Model {
         id: Uuid::now_v7(),
-        variant_id: ch.variant_id,
+        variant_id: ch.variant_id.uuid(),
         delta: ch.delta,
         reason: ch.reason.as_str().to_owned(),
         reference: ch.reference.map(str::to_owned),
-        actor_id: ch.actor_id,
+        actor_id: ch.actor_id.map(UserId::uuid),
         created_at: ch.at,
     };
     crate::insert_one(c, row.into_active_model()).await?;
@@ -75,17 +107,21 @@ pub async fn change_stock(
 }
 
 /// The product a variant belongs to.
-pub async fn product_of(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResult<Option<Uuid>> {
-    Ok(variants::Entity::find_by_id(variant_id)
+pub async fn product_of(
+    c: &impl ConnectionTrait,
+    variant_id: VariantId,
+) -> StoreResult<Option<ProductId>> {
+    Ok(variants::Entity::find_by_id(variant_id.uuid())
         .select_only()
         .column(variants::Column::ProductId)
         .into_tuple::<Uuid>()
         .one(c)
-        .await?)
+        .await?
+        .map(ProductId::from))
 }
 
-pub async fn stock_of(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResult<i64> {
-    variants::Entity::find_by_id(variant_id)
+pub async fn stock_of(c: &impl ConnectionTrait, variant_id: VariantId) -> StoreResult<i64> {
+    variants::Entity::find_by_id(variant_id.uuid())
         .select_only()
         .column(variants::Column::Stock)
         .into_tuple::<i64>()
@@ -97,27 +133,31 @@ pub async fn stock_of(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResult
 /// Keyset page of a variant's ledger, newest first.
 pub async fn ledger(
     c: &impl ConnectionTrait,
-    variant_id: Uuid,
+    variant_id: VariantId,
     before: Option<Uuid>,
     limit: u64,
-) -> StoreResult<Vec<inventory_ledger::Model>> {
+) -> StoreResult<Vec<LedgerEntry>> {
     let mut q = inventory_ledger::Entity::find()
-        .filter(inventory_ledger::Column::VariantId.eq(variant_id))
+        .filter(inventory_ledger::Column::VariantId.eq(variant_id.uuid()))
         .order_by_desc(inventory_ledger::Column::Id)
         .limit(limit);
     if let Some(b) = before {
         q = q.filter(inventory_ledger::Column::Id.lt(b));
     }
-    Ok(q.all(c).await?)
+    q.all(c)
+        .await?
+        .into_iter()
+        .map(LedgerEntry::try_from)
+        .collect()
 }
 
-pub async fn ledger_sum(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResult<i128> {
+pub async fn ledger_sum(c: &impl ConnectionTrait, variant_id: VariantId) -> StoreResult<i128> {
     // Summed here rather than with SUM(): the engines disagree on SUM's result type, and the
     // audit needs this only for the few variants that fail the check.
     let deltas = inventory_ledger::Entity::find()
         .select_only()
         .column(inventory_ledger::Column::Delta)
-        .filter(inventory_ledger::Column::VariantId.eq(variant_id))
+        .filter(inventory_ledger::Column::VariantId.eq(variant_id.uuid()))
         .into_tuple::<i64>()
         .all(c)
         .await?;
@@ -126,7 +166,7 @@ pub async fn ledger_sum(c: &impl ConnectionTrait, variant_id: Uuid) -> StoreResu
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditFinding {
-    pub variant_id: Uuid,
+    pub variant_id: VariantId,
     pub sku: String,
     pub stock: i64,
     pub initial_stock: i64,
@@ -191,7 +231,7 @@ pub async fn audit(c: &impl ConnectionTrait) -> StoreResult<(u64, Vec<AuditFindi
             let sum = sums.get(&id).copied().unwrap_or(0);
             if stock < 0 || i128::from(stock) != i128::from(initial) + sum {
                 findings.push(AuditFinding {
-                    variant_id: id,
+                    variant_id: id.into(),
                     sku,
                     stock,
                     initial_stock: initial,

@@ -59,10 +59,7 @@ impl TryFrom<jobs::Model> for StoredJob {
 
     fn try_from(m: jobs::Model) -> StoreResult<Self> {
         let status = JobStatus::parse(&m.status).ok_or_else(|| {
-            StoreError::Db(sea_orm::DbErr::Custom(format!(
-                "job {} has unknown status {:?}",
-                m.id, m.status
-            )))
+            StoreError::Corrupt(format!("job {} has unknown status {:?}", m.id, m.status))
         })?;
         Ok(Self {
             id: m.id,

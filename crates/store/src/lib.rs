@@ -11,6 +11,7 @@ pub mod catalog;
 mod connect;
 pub mod entities;
 mod error;
+pub mod idempotency;
 pub mod images;
 pub mod inventory;
 pub mod jobs;
@@ -63,6 +64,11 @@ where
         .exec_without_returning(c)
         .await?;
     Ok(())
+}
+
+/// Typed ids as the plain UUIDs a query binds.
+pub(crate) fn uuids<T: Copy + Into<uuid::Uuid>>(ids: &[T]) -> Vec<uuid::Uuid> {
+    ids.iter().copied().map(Into::into).collect()
 }
 
 /// An UPDATE or DELETE by id that touched no row means the row is not there (for the caller).

@@ -62,10 +62,10 @@ impl TryFrom<events::Model> for StoredEvent {
 
     fn try_from(m: events::Model) -> StoreResult<Self> {
         let status = EventStatus::parse(&m.status).ok_or_else(|| {
-            StoreError::Db(sea_orm::DbErr::Custom(format!(
+            StoreError::Corrupt(format!(
                 "outbox event {} has unknown status {:?}",
                 m.id, m.status
-            )))
+            ))
         })?;
         Ok(Self {
             id: m.id,

@@ -62,7 +62,7 @@ pub async fn list_users(
     let users = state
         .services
         .accounts()
-        .list_users(role, page.after, limit)
+        .list_users(role, page.after.map(Into::into), limit)
         .await?;
     let items: Vec<ProfileResponse> = users.into_iter().map(Into::into).collect();
     Ok(Json(Page::new(items, limit, |u| u.id())))

@@ -173,7 +173,7 @@ impl From<TokenPair> for TokenResponse {
             expires_in: t.access_expires_in,
             refresh_token: t.refresh_token,
             refresh_expires_in: t.refresh_expires_in,
-            user_id: t.user_id,
+            user_id: t.user_id.into(),
             role: t.role,
         }
     }

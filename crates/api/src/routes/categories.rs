@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use jangteo_core::ids::CategoryId;
 use jangteo_services::catalog::{CategoryNode, CategoryRef};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,7 +32,7 @@ pub struct CategoryResponse {
 impl From<CategoryRef> for CategoryResponse {
     fn from(c: CategoryRef) -> Self {
         Self {
-            id: c.id,
+            id: c.id.into(),
             name: c.name,
             slug: c.slug,
         }
@@ -50,7 +51,7 @@ pub struct CategoryNodeResponse {
 impl From<CategoryNode> for CategoryNodeResponse {
     fn from(n: CategoryNode) -> Self {
         Self {
-            id: n.id,
+            id: n.id.into(),
             name: n.name,
             slug: n.slug,
             children: n.children.into_iter().map(Into::into).collect(),
@@ -80,7 +81,8 @@ pub struct CreateCategoryRequest {
     #[schema(schema_with = crate::schema::slug_nullable)]
     slug: Option<String>,
     /// The parent category (404 for an unknown one); top level when absent.
-    parent_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    parent_id: Option<CategoryId>,
     #[schema(schema_with = crate::schema::position_nullable)]
     position: Option<i32>,
 }
@@ -125,7 +127,7 @@ pub struct RenameCategoryRequest {
 pub async fn rename(
     State(state): State<AppState>,
     AdminUser(_admin): AdminUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<CategoryId>,
     Json(body): Json<RenameCategoryRequest>,
 ) -> Result<Json<CategoryResponse>, ApiError> {
     Ok(Json(

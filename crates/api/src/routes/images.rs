@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
+use jangteo_core::ids::{ImageId, ProductId};
 use jangteo_services::images::ImageView;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,7 +47,7 @@ pub struct ImageResponse {
 impl From<&ImageView> for ImageResponse {
     fn from(i: &ImageView) -> Self {
         Self {
-            id: i.id,
+            id: i.id.into(),
             url: i.url.clone(),
             content_type: i.content_type.clone(),
             width: i.width,
@@ -80,7 +81,7 @@ pub struct ImageList {
 pub async fn upload(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ProductId>,
     body: ImageBody,
 ) -> Result<
     (
@@ -108,7 +109,7 @@ pub async fn upload(
 pub async fn list(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ProductId>,
 ) -> Result<Json<ImageList>, ApiError> {
     let p = state.services.catalog().product(viewer, id).await?;
     Ok(Json(ImageList {
@@ -122,7 +123,7 @@ pub async fn list(
 pub async fn delete(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPair(id, image_id): IdPair,
+    IdPair(id, image_id): IdPair<ProductId, ImageId>,
 ) -> Result<StatusCode, ApiError> {
     state.services.images().delete(who, id, image_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -133,8 +134,8 @@ pub async fn delete(
 pub struct ImageOrder {
     /// Every image of the product exactly once; the first becomes the cover (409
     /// `image_set_mismatch` when the list is not exactly the product's images).
-    #[schema(max_items = 20)]
-    image_ids: Vec<Uuid>,
+    #[schema(max_items = 20, value_type = Vec<Uuid>)]
+    image_ids: Vec<ImageId>,
 }
 
 #[utoipa::path(put, path = "/api/v1/products/{id}/images/order", tag = "catalog", security(("bearer" = [])),
@@ -143,7 +144,7 @@ pub struct ImageOrder {
 pub async fn reorder(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ProductId>,
     Json(body): Json<ImageOrder>,
 ) -> Result<Json<ImageList>, ApiError> {
     if body.image_ids.len() > 100 {

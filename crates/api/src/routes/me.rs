@@ -5,9 +5,10 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use jangteo_core::Role;
 use jangteo_core::address::AddressInput;
+use jangteo_core::ids::AddressId;
 use jangteo_services::accounts::{Profile, ProfilePatch};
 use jangteo_services::addresses::AddressPatch;
-use jangteo_store::entities::addresses::Model as Address;
+use jangteo_store::addresses::Address;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -49,7 +50,7 @@ impl ProfileResponse {
 impl From<Profile> for ProfileResponse {
     fn from(p: Profile) -> Self {
         Self {
-            id: p.id,
+            id: p.id.into(),
             email: p.email,
             display_name: p.display_name,
             phone: p.phone,
@@ -128,7 +129,7 @@ pub struct AddressResponse {
 impl From<Address> for AddressResponse {
     fn from(a: Address) -> Self {
         Self {
-            id: a.id,
+            id: a.id.into(),
             label: a.label,
             recipient: a.recipient,
             phone: a.phone,
@@ -219,7 +220,7 @@ pub async fn create_address(
 pub async fn get_address(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<AddressId>,
 ) -> Result<Json<AddressResponse>, ApiError> {
     Ok(Json(
         state.services.addresses().get(me.user_id, id).await?.into(),
@@ -232,7 +233,7 @@ pub async fn get_address(
 pub async fn patch_address(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<AddressId>,
     Json(Patch(body)): Json<AddressChanges>,
 ) -> Result<Json<AddressResponse>, ApiError> {
     let patch = AddressPatch {
@@ -255,7 +256,7 @@ pub async fn patch_address(
 pub async fn delete_address(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<AddressId>,
 ) -> Result<StatusCode, ApiError> {
     state.services.addresses().delete(me.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,21 +2,23 @@
 //! is on sale.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use jangteo_core::catalog::{MAX_PRICE, ProductStatus};
+use jangteo_core::ids::{CategoryId, ProductId, UserId, VariantId};
 use jangteo_services::catalog::{
     ListQuery, ProductDetail, ProductInput, ProductSummary, VariantInput, VariantView,
 };
+use jangteo_services::idempotency::IdempotentRequest;
 use jangteo_store::catalog::ProductSort;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::{AuthUser, MaybeUser, SellerUser};
-use crate::json::Json;
+use crate::json::{Json, JsonDigest};
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::params::{IdPair, IdPath, Query};
+use crate::params::{IdPair, IdPath, IdempotencyKeyHeader, Query, replay_headers};
 use crate::rate_limit::ClientIp;
 use crate::routes::categories::CategoryResponse;
 use crate::routes::images::ImageResponse;
@@ -89,12 +91,12 @@ pub struct ProductResponse {
 impl From<&VariantView> for VariantResponse {
     fn from(v: &VariantView) -> Self {
         Self {
-            id: v.id,
+            id: v.id.into(),
             sku: v.sku.clone(),
             name: v.name.clone(),
             options: v.options.clone(),
             price_delta: v.price_delta,
-            price: v.price,
+            price: v.price.minor(),
             stock: v.stock,
             in_stock: v.stock > 0,
         }
@@ -105,14 +107,14 @@ impl From<&ProductDetail> for ProductResponse {
     fn from(p: &ProductDetail) -> Self {
         let total = p.total_stock();
         Self {
-            id: p.id,
-            seller_id: p.seller_id,
+            id: p.id.into(),
+            seller_id: p.seller_id.into(),
             name: p.name.clone(),
             description: p.description.clone(),
             brand: p.brand.clone(),
             publisher: p.publisher.clone(),
-            price: p.price,
-            currency: p.currency.clone(),
+            price: p.price.minor(),
+            currency: p.price.currency().as_str().to_owned(),
             status: p.status,
             stock_status: if total > 0 {
                 "IN_STOCK"
@@ -124,7 +126,7 @@ impl From<&ProductDetail> for ProductResponse {
                 .categories
                 .iter()
                 .map(|c| CategoryResponse {
-                    id: c.id,
+                    id: c.id.into(),
                     name: c.name.clone(),
                     slug: c.slug.clone(),
                 })
@@ -164,12 +166,12 @@ pub struct ProductSummaryResponse {
 impl From<ProductSummary> for ProductSummaryResponse {
     fn from(p: ProductSummary) -> Self {
         Self {
-            id: p.id,
-            seller_id: p.seller_id,
+            id: p.id.into(),
+            seller_id: p.seller_id.into(),
             name: p.name,
             brand: p.brand,
-            price: p.price,
-            currency: p.currency,
+            price: p.price.minor(),
+            currency: p.price.currency().as_str().to_owned(),
             status: p.status,
             in_stock: p.in_stock,
             cover: p.cover.as_ref().map(Into::into),
@@ -240,7 +242,7 @@ pub struct ProductRequest {
     #[schema(schema_with = crate::schema::status_nullable)]
     status: Option<String>,
     #[schema(schema_with = crate::schema::category_ids_nullable)]
-    category_ids: Option<Vec<Uuid>>,
+    category_ids: Option<Vec<CategoryId>>,
     /// Later changes go through `/variants`.
     #[schema(schema_with = crate::schema::variants, required = true)]
     variants: Option<Vec<VariantRequest>>,
@@ -285,7 +287,7 @@ pub struct ProductChanges {
     #[schema(schema_with = crate::schema::status_nullable)]
     status: Option<String>,
     #[schema(schema_with = crate::schema::category_ids_nullable)]
-    category_ids: Option<Vec<Uuid>>,
+    category_ids: Option<Vec<CategoryId>>,
 }
 
 impl ProductChanges {
@@ -318,26 +320,38 @@ fn check_list_sizes(variants: Option<&[VariantRequest]>) -> Result<(), ApiError>
 }
 
 #[utoipa::path(post, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255,
+        description = "Makes a retry safe: the same key with the same body within 24 hours answers with the product the first request created (and `Idempotent-Replayed: true`) instead of creating another")),
     request_body = ProductRequest,
     responses(
-        (status = 201, body = ProductResponse),
+        (status = 201, body = ProductResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when an earlier request with this Idempotency-Key created the product"))),
         (status = 403, description = "Not a seller", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "A category of `category_ids` does not exist", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A SKU is taken or repeated (`sku_taken`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A SKU is taken or repeated (`sku_taken`), or a request with this Idempotency-Key is still in progress (`idempotency_key_in_use`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or the Idempotency-Key was used with another body (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
     SellerUser(seller): SellerUser,
-    Json(body): Json<ProductRequest>,
-) -> Result<(StatusCode, Json<ProductResponse>), ApiError> {
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    JsonDigest(body, digest): JsonDigest<ProductRequest>,
+) -> Result<(StatusCode, HeaderMap, Json<ProductResponse>), ApiError> {
     check_list_sizes(body.variants.as_deref())?;
-    let p = state
+    let request = key.map(|key| IdempotentRequest {
+        key,
+        request_hash: digest,
+    });
+    let created = state
         .services
         .catalog()
-        .create_product(seller, body.input())
+        .create_product(seller, body.input(), request.as_ref())
         .await?;
-    Ok((StatusCode::CREATED, Json((&p).into())))
+    Ok((
+        StatusCode::CREATED,
+        replay_headers(created.replayed),
+        Json((&created.value).into()),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", security((), ("bearer" = [])), params(("id" = Uuid, Path)),
@@ -346,7 +360,7 @@ pub async fn get(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     ClientIp(ip): ClientIp,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ProductId>,
 ) -> Result<Json<ProductResponse>, ApiError> {
     let p = state.services.catalog().product(viewer, id).await?;
     let visitor = viewer.map_or_else(|| ip.to_string(), |v| v.user_id.to_string());
@@ -369,7 +383,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ProductId>,
     Json(body): Json<ProductChanges>,
 ) -> Result<Json<ProductResponse>, ApiError> {
     let p = state
@@ -386,7 +400,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ProductId>,
 ) -> Result<StatusCode, ApiError> {
     state.services.catalog().delete_product(who, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -398,7 +412,7 @@ pub async fn delete(
 pub async fn add_variant(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ProductId>,
     Json(body): Json<VariantRequest>,
 ) -> Result<(StatusCode, Json<VariantResponse>), ApiError> {
     let v = state
@@ -426,7 +440,7 @@ pub struct VariantPatch {
 pub async fn update_variant(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPair(id, variant_id): IdPair,
+    IdPair(id, variant_id): IdPair<ProductId, VariantId>,
     Json(body): Json<VariantPatch>,
 ) -> Result<Json<ProductResponse>, ApiError> {
     let p = state
@@ -473,8 +487,10 @@ impl From<ListSort> for ProductSort {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// A category id; sub-categories are included. An unknown category is 404.
-    category: Option<Uuid>,
-    seller: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    category: Option<CategoryId>,
+    #[param(value_type = Option<Uuid>)]
+    seller: Option<UserId>,
     /// Lowest price, minor units (a range with min above max matches nothing).
     #[param(minimum = 0, maximum = 10_000_000_000_i64)]
     min_price: Option<i64>,
@@ -496,7 +512,7 @@ pub struct ListParams {
     limit: Option<u64>,
 }
 
-fn parse_list(p: ListParams, seller_override: Option<Uuid>) -> Result<ListQuery, ApiError> {
+fn parse_list(p: ListParams, seller_override: Option<UserId>) -> Result<ListQuery, ApiError> {
     let statuses = match p.status.as_deref() {
         None => Vec::new(),
         Some(s) => s
@@ -581,7 +597,8 @@ pub struct PopularParams {
     #[param(minimum = 1, maximum = 365)]
     days: Option<u32>,
     /// Bestsellers of a category (with sub-categories). An unknown category is 404.
-    category: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    category: Option<CategoryId>,
     /// 1 to 100 (default 10).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
@@ -657,7 +674,7 @@ pub struct StockResponse {
 pub async fn adjust_stock(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPair(id, variant_id): IdPair,
+    IdPair(id, variant_id): IdPair<ProductId, VariantId>,
     Json(body): Json<StockAdjustment>,
 ) -> Result<Json<StockResponse>, ApiError> {
     let stock = state
@@ -672,7 +689,10 @@ pub async fn adjust_stock(
             body.reference.as_deref(),
         )
         .await?;
-    Ok(Json(StockResponse { variant_id, stock }))
+    Ok(Json(StockResponse {
+        variant_id: variant_id.into(),
+        stock,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -707,7 +727,7 @@ pub struct LedgerPage {
 pub async fn ledger(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    IdPair(id, variant_id): IdPair,
+    IdPair(id, variant_id): IdPair<ProductId, VariantId>,
     Query(p): Query<LedgerParams>,
 ) -> Result<Json<LedgerPage>, ApiError> {
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
@@ -727,9 +747,9 @@ pub async fn ledger(
         .map(|r| LedgerEntry {
             id: r.id,
             delta: r.delta,
-            reason: r.reason,
+            reason: r.reason.as_str().to_owned(),
             reference: r.reference,
-            actor_id: r.actor_id,
+            actor_id: r.actor_id.map(Into::into),
             created_at: r.created_at,
         })
         .collect();

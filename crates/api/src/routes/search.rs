@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 use jangteo_core::catalog::MAX_PRICE;
+use jangteo_core::ids::CategoryId;
 use jangteo_search::{Filters, SearchRequest, Sort};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::auth::MaybeUser;
 use crate::json::Json;
@@ -55,7 +55,8 @@ pub struct SearchParams {
     #[param(max_length = 100)]
     q: Option<String>,
     /// A category id; sub-categories are included.
-    category: Option<Uuid>,
+    #[param(value_type = Option<Uuid>)]
+    category: Option<CategoryId>,
     /// Lowest price, minor units (a range with min above max matches nothing).
     #[param(minimum = 0, maximum = 10_000_000_000_i64)]
     min_price: Option<i64>,

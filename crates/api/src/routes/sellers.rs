@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use jangteo_core::ids::ApplicationId;
 use jangteo_core::seller::ApplicationStatus;
 use jangteo_services::sellers::{Application, Decision};
 use serde::{Deserialize, Serialize};
@@ -43,8 +44,8 @@ pub struct ApplicationResponse {
 impl From<Application> for ApplicationResponse {
     fn from(a: Application) -> Self {
         Self {
-            id: a.id,
-            user_id: a.user_id,
+            id: a.id.into(),
+            user_id: a.user_id.into(),
             shop_name: a.shop_name,
             business_number: a.business_number,
             status: a.status,
@@ -122,7 +123,7 @@ pub async fn list_applications(
     let apps = state
         .services
         .sellers()
-        .list(me, status, page.after, limit)
+        .list(me, status, page.after.map(Into::into), limit)
         .await?;
     let items = apps.into_iter().map(ApplicationResponse::from).collect();
     Ok(Json(Page::new(items, limit, |a| a.id)))
@@ -134,7 +135,7 @@ pub async fn list_applications(
 pub async fn get_application(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ApplicationId>,
 ) -> Result<Json<ApplicationResponse>, ApiError> {
     Ok(Json(state.services.sellers().get(me, id).await?.into()))
 }
@@ -149,7 +150,7 @@ pub async fn get_application(
 pub async fn approve(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ApplicationId>,
 ) -> Result<Json<ApplicationResponse>, ApiError> {
     Ok(Json(
         state
@@ -178,7 +179,7 @@ pub struct RejectRequest {
 pub async fn reject(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    IdPath(id): IdPath,
+    IdPath(id): IdPath<ApplicationId>,
     Json(body): Json<RejectRequest>,
 ) -> Result<Json<ApplicationResponse>, ApiError> {
     let decision = Decision::Reject {
@@ -214,7 +215,7 @@ pub async fn my_shop(
 ) -> Result<Json<ShopResponse>, ApiError> {
     let s = state.services.sellers().profile(me).await?;
     Ok(Json(ShopResponse {
-        user_id: s.user_id,
+        user_id: s.user_id.into(),
         shop_name: s.shop_name,
         business_number: s.business_number,
         created_at: s.created_at,

@@ -101,7 +101,7 @@ async fn another_users_address_is_invisible_and_untouchable() {
         .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
 
-    let row = store::find_owned(app.services.db(), owner.user_id, id.parse().unwrap())
+    let row = store::find_owned(app.services.db(), owner.user_id.into(), id.parse().unwrap())
         .await
         .unwrap();
     assert_eq!(

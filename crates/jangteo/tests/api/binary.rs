@@ -397,9 +397,11 @@ async fn audit_command_reports_mismatches_and_exits_non_zero() {
                 variants: Some(variants),
                 ..Default::default()
             },
+            None,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     services
         .inventory()
         .take(

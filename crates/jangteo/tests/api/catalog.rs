@@ -438,17 +438,17 @@ async fn popular_products_by_units_sold_in_a_window() {
     }
     let catalog = app.services.catalog();
     let now = app.clock_now();
-    catalog.record_sale(ids[0], 3, now).await.unwrap();
-    catalog.record_sale(ids[1], 5, now).await.unwrap();
+    catalog.record_sale(ids[0].into(), 3, now).await.unwrap();
+    catalog.record_sale(ids[1].into(), 5, now).await.unwrap();
     catalog
-        .record_sale(ids[1], 1, now - chrono::Duration::days(1))
+        .record_sale(ids[1].into(), 1, now - chrono::Duration::days(1))
         .await
         .unwrap();
     catalog
-        .record_sale(ids[2], 50, now - chrono::Duration::days(30))
+        .record_sale(ids[2].into(), 50, now - chrono::Duration::days(30))
         .await
         .unwrap();
-    catalog.record_sale(ids[2], 2, now).await.unwrap();
+    catalog.record_sale(ids[2].into(), 2, now).await.unwrap();
 
     let top: Value = app.get_json("/api/v1/products/popular?days=7", None).await;
     let order: Vec<(String, i64)> = top["items"]

@@ -68,20 +68,20 @@ async fn concurrent_seller_approvals_decide_once() {
             .iter()
             .all(|r| r.status() == StatusCode::OK || r.status() == StatusCode::CONFLICT)
     );
-    let user_row = store::find_user(app.services.db(), user.user_id)
+    let user_row = store::find_user(app.services.db(), user.user_id.into())
         .await
         .unwrap();
     let app_row = jangteo_store::sellers::find_application(app.services.db(), id.parse().unwrap())
         .await
         .unwrap();
-    let seller = jangteo_store::sellers::find_seller(app.services.db(), user.user_id).await;
+    let seller = jangteo_store::sellers::find_seller(app.services.db(), user.user_id.into()).await;
     match app_row.status.as_str() {
         "APPROVED" => {
-            assert_eq!(user_row.role, "SELLER");
+            assert_eq!(user_row.role, jangteo_core::Role::Seller);
             assert!(seller.is_ok());
         }
         "REJECTED" => {
-            assert_eq!(user_row.role, "USER");
+            assert_eq!(user_row.role, jangteo_core::Role::User);
             assert!(seller.is_err());
         }
         other => panic!("unexpected status {other}"),

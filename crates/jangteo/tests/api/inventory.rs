@@ -27,7 +27,7 @@ async fn one_variant_product(
 }
 
 async fn ledger_sum(app: &TestApp, variant: Uuid) -> i128 {
-    jangteo_store::inventory::ledger_sum(app.services.db(), variant)
+    jangteo_store::inventory::ledger_sum(app.services.db(), variant.into())
         .await
         .unwrap()
 }
@@ -43,7 +43,7 @@ async fn two_hundred_racing_decrements_of_fifty_units_sell_exactly_fifty() {
         async move {
             inventory
                 .take(
-                    variant,
+                    variant.into(),
                     1,
                     jangteo_core::inventory::StockReason::Sale,
                     Some(&format!("order-{i}")),
@@ -57,7 +57,7 @@ async fn two_hundred_racing_decrements_of_fifty_units_sell_exactly_fifty() {
     assert_eq!(sold, 50, "exactly the stock was sold");
     assert_eq!(refused, 150);
     assert_eq!(
-        jangteo_store::inventory::stock_of(app.services.db(), variant)
+        jangteo_store::inventory::stock_of(app.services.db(), variant.into())
             .await
             .unwrap(),
         0
@@ -84,7 +84,7 @@ async fn racing_stock_adjustments_over_http_never_go_negative() {
         .count();
     assert_eq!((ok, conflicts), (50, 150));
     assert_eq!(
-        jangteo_store::inventory::stock_of(app.services.db(), variant)
+        jangteo_store::inventory::stock_of(app.services.db(), variant.into())
             .await
             .unwrap(),
         0
@@ -166,7 +166,12 @@ async fn audit_detects_a_tampered_stock_value() {
     let (_, v2) = one_variant_product(&app, &s, "AUDIT-2", 3).await;
     app.services
         .inventory()
-        .take(v1, 2, jangteo_core::inventory::StockReason::Sale, None)
+        .take(
+            v1.into(),
+            2,
+            jangteo_core::inventory::StockReason::Sale,
+            None,
+        )
         .await
         .unwrap();
     let (checked, findings) = app.services.inventory().audit().await.unwrap();

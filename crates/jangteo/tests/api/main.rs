@@ -17,6 +17,7 @@ mod concurrency;
 mod conventions;
 mod crash;
 mod docs;
+mod idempotency;
 mod images;
 mod inventory;
 mod jobs;

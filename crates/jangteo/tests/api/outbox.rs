@@ -279,11 +279,21 @@ async fn sales_are_counted_once_from_stock_events() {
     let variant = variant_id(&product, 0);
     let inventory = app.services.inventory();
     inventory
-        .take(variant, 2, jangteo_core::inventory::StockReason::Sale, None)
+        .take(
+            variant.into(),
+            2,
+            jangteo_core::inventory::StockReason::Sale,
+            None,
+        )
         .await
         .unwrap();
     inventory
-        .take(variant, 1, jangteo_core::inventory::StockReason::Sale, None)
+        .take(
+            variant.into(),
+            1,
+            jangteo_core::inventory::StockReason::Sale,
+            None,
+        )
         .await
         .unwrap();
     app.settle().await;

@@ -108,7 +108,7 @@ async fn bad_access_tokens_are_refused() {
     // A genuine token that expired by the wall clock (issued two hours ago) is called
     // expired, not invalid, so the client knows to refresh.
     let principal = jangteo_services::tokens::Principal {
-        user_id: s.user_id,
+        user_id: s.user_id.into(),
         role: jangteo_core::Role::User,
     };
     let stale = app

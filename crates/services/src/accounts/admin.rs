@@ -1,9 +1,6 @@
 //! Admin accounts and the user list: the first admin at start, more from the CLI.
 
-use jangteo_core::{Email, FieldErrors, Role, ids, password};
-use jangteo_store::entities::users;
-use jangteo_store::{StoreError, accounts as store};
-use uuid::Uuid;
+use jangteo_core::{Email, FieldErrors, Role, password};
 
 use super::*;
 use crate::tokens::{self};
@@ -14,11 +11,11 @@ impl Accounts<'_> {
     pub async fn list_users(
         &self,
         role: Option<Role>,
-        after: Option<Uuid>,
+        after: Option<UserId>,
         limit: u64,
     ) -> ServiceResult<Vec<Profile>> {
-        let rows = store::list_users(self.db(), role.map(Role::as_str), after, limit).await?;
-        rows.into_iter().map(Profile::try_from).collect()
+        let rows = store::list_users(self.db(), role, after, limit).await?;
+        Ok(rows.into_iter().map(Profile::from).collect())
     }
 
     /// Creates a verified ADMIN account. Used by `jangteo admin create` and the first start.
@@ -28,32 +25,25 @@ impl Accounts<'_> {
             password::check_new("password", password, email.as_ref().ok().map(Email::as_str));
         let (email, ()) = FieldErrors::new().all((email, strong))?;
         let now = self.now();
-        let user = users::Model {
-            id: ids::new_id(),
-            email: email.into_string(),
-            password_hash: Some(passwords::hash(password.to_owned()).await?),
-            display_name: Some("Administrator".into()),
-            phone: None,
-            role: Role::Admin.as_str().to_owned(),
+        let hash = passwords::hash(password.to_owned()).await?;
+        let user = User {
             email_verified_at: Some(now),
-            created_at: now,
-            updated_at: now,
+            ..User::new(
+                email,
+                Some(hash),
+                Some("Administrator".into()),
+                Role::Admin,
+                now,
+            )
         };
-        store::insert_user(self.db(), user.clone())
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict {
-                    index: Some("ux_users_email"),
-                } => email_taken(),
-                other => other.into(),
-            })?;
-        user.try_into()
+        insert_new_user(self.db(), user.clone()).await?;
+        Ok(user.into())
     }
 
     /// On a database without any admin, creates one with a random password and returns the
     /// credentials so the caller can show them once.
     pub async fn bootstrap_admin(&self, email: &str) -> ServiceResult<Option<(String, String)>> {
-        if store::any_user_with_role(self.db(), Role::Admin.as_str()).await? {
+        if store::any_user_with_role(self.db(), Role::Admin).await? {
             return Ok(None);
         }
         let password = tokens::new_refresh_token()[..20].to_owned();

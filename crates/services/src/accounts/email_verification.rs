@@ -33,7 +33,8 @@ impl Accounts<'_> {
         let code = tokens::new_code();
         let mut tx = self.s.begin().await?;
         store::put_email_code(tx.conn(), self.code_row(user.id, &code, now)).await?;
-        self.queue_code_mail(&mut tx, &user.email, &code).await?;
+        self.queue_code_mail(&mut tx, user.email.as_str(), &code)
+            .await?;
         tx.commit().await
     }
 

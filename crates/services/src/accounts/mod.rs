@@ -12,10 +12,11 @@ mod signup;
 
 use chrono::{DateTime, Utc};
 use jangteo_core::Role;
+use jangteo_core::ids::UserId;
 use jangteo_core::verification;
-use jangteo_store::entities::users;
+use jangteo_store::accounts::User;
+use jangteo_store::{ConnectionTrait, StoreError, accounts as store};
 use sea_orm::DatabaseConnection;
-use uuid::Uuid;
 
 use crate::{ServiceError, ServiceResult, Services};
 
@@ -37,13 +38,13 @@ pub struct TokenPair {
     pub access_expires_in: i64,
     pub refresh_token: String,
     pub refresh_expires_in: i64,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub role: Role,
 }
 
 #[derive(Debug, Clone)]
 pub struct Profile {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub display_name: Option<String>,
     pub phone: Option<String>,
@@ -52,25 +53,27 @@ pub struct Profile {
     pub created_at: DateTime<Utc>,
 }
 
-impl TryFrom<users::Model> for Profile {
-    type Error = ServiceError;
-
-    fn try_from(u: users::Model) -> ServiceResult<Self> {
-        Ok(Profile {
+impl From<User> for Profile {
+    fn from(u: User) -> Self {
+        Profile {
             id: u.id,
-            role: parse_role(&u.role)?,
-            email: u.email,
+            role: u.role,
+            email: u.email.into_string(),
             display_name: u.display_name,
             phone: u.phone,
             email_verified: u.email_verified_at.is_some(),
             created_at: u.created_at,
-        })
+        }
     }
 }
 
-fn parse_role(value: &str) -> ServiceResult<Role> {
-    Role::parse(value).ok_or_else(|| {
-        ServiceError::Internal(anyhow::anyhow!("unknown role {value:?} in users table"))
+/// Inserts a new account; a taken address is 409 `email_taken` whoever checked first.
+pub(super) async fn insert_new_user(c: &impl ConnectionTrait, user: User) -> ServiceResult<()> {
+    store::insert_user(c, user).await.map_err(|e| match e {
+        StoreError::Conflict {
+            index: Some("ux_users_email"),
+        } => email_taken(),
+        other => other.into(),
     })
 }
 

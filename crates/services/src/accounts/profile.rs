@@ -2,23 +2,22 @@
 
 use jangteo_core::{FieldErrors, validation};
 use jangteo_store::accounts as store;
-use uuid::Uuid;
 
 use super::*;
 use crate::ServiceResult;
 use crate::error::NotFoundAs;
 
 impl Accounts<'_> {
-    pub async fn profile(&self, user_id: Uuid) -> ServiceResult<Profile> {
+    pub async fn profile(&self, user_id: UserId) -> ServiceResult<Profile> {
         store::find_user(self.db(), user_id)
             .await
-            .not_found_as("user")?
-            .try_into()
+            .not_found_as("user")
+            .map(Profile::from)
     }
 
     pub async fn update_profile(
         &self,
-        user_id: Uuid,
+        user_id: UserId,
         patch: ProfilePatch<'_>,
     ) -> ServiceResult<Profile> {
         let mut errors = FieldErrors::new();
@@ -44,7 +43,7 @@ impl Accounts<'_> {
         errors.finish(())?;
         store::update_profile(self.db(), user_id, change, self.now())
             .await
-            .not_found_as("user")?
-            .try_into()
+            .not_found_as("user")
+            .map(Profile::from)
     }
 }

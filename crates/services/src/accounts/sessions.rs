@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use jangteo_core::{Email, FieldErrors, ids, password, validation};
-use jangteo_store::accounts as store;
-use jangteo_store::entities::refresh_tokens;
+use jangteo_store::accounts::RefreshToken;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -50,7 +49,7 @@ impl Accounts<'_> {
         }
         let principal = Principal {
             user_id: user.id,
-            role: parse_role(&user.role)?,
+            role: user.role,
         };
         self.issue_pair(self.db(), principal, ids::new_id()).await
     }
@@ -67,7 +66,7 @@ impl Accounts<'_> {
         let refresh_token = tokens::new_refresh_token();
         store::insert_refresh_token(
             c,
-            refresh_tokens::Model {
+            RefreshToken {
                 id: ids::new_id(),
                 family_id,
                 user_id: principal.user_id,
@@ -132,7 +131,7 @@ impl Accounts<'_> {
             .map_err(|_| invalid())?;
         let principal = Principal {
             user_id: user.id,
-            role: parse_role(&user.role)?,
+            role: user.role,
         };
         let pair = self
             .issue_pair(txn.conn(), principal, row.family_id)
@@ -143,7 +142,7 @@ impl Accounts<'_> {
 
     pub(super) async fn reuse_detected(
         &self,
-        row: &refresh_tokens::Model,
+        row: &RefreshToken,
         now: DateTime<Utc>,
     ) -> ServiceError {
         match store::revoke_family(self.db(), row.family_id, now).await {

@@ -3,10 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use jangteo_core::verification::{self};
-use jangteo_core::{Email, FieldErrors, Role, ids, password, validation};
-use jangteo_store::entities::{email_codes, users};
-use jangteo_store::{StoreError, accounts as store};
-use uuid::Uuid;
+use jangteo_core::{Email, FieldErrors, Role, password, validation};
+use jangteo_store::accounts::EmailCode;
 
 use super::*;
 use crate::jobs::SendMail;
@@ -38,43 +36,22 @@ impl Accounts<'_> {
         }
         let hash = passwords::hash(password.to_owned()).await?;
         let now = self.now();
-        let user = users::Model {
-            id: ids::new_id(),
-            email: email.as_str().to_owned(),
-            password_hash: Some(hash),
-            display_name,
-            phone: None,
-            role: Role::User.as_str().to_owned(),
-            email_verified_at: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let user = User::new(email, Some(hash), display_name, Role::User, now);
         let code = tokens::new_code();
         let code_row = self.code_row(user.id, &code, now);
         let mut txn = self.s.begin().await?;
-        store::insert_user(txn.conn(), user.clone())
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict {
-                    index: Some("ux_users_email"),
-                } => email_taken(),
-                other => other.into(),
-            })?;
+        insert_new_user(txn.conn(), user.clone()).await?;
         store::put_email_code(txn.conn(), code_row).await?;
         // The mail is a job of this transaction: queued with the account or not at all,
         // sent (and retried) by the job runner, so the request never waits for SMTP.
-        self.queue_code_mail(&mut txn, &user.email, &code).await?;
+        self.queue_code_mail(&mut txn, user.email.as_str(), &code)
+            .await?;
         txn.commit().await?;
-        user.try_into()
+        Ok(user.into())
     }
 
-    pub(super) fn code_row(
-        &self,
-        user_id: Uuid,
-        code: &str,
-        now: DateTime<Utc>,
-    ) -> email_codes::Model {
-        email_codes::Model {
+    pub(super) fn code_row(&self, user_id: UserId, code: &str, now: DateTime<Utc>) -> EmailCode {
+        EmailCode {
             user_id,
             code_hash: self.s.keys.hash_code(user_id, code),
             expires_at: verification::expiry_from(now),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use uuid::Uuid;
+use jangteo_core::ids::ProductId;
 
 use super::*;
 
@@ -13,7 +13,7 @@ use super::*;
 /// so a change is visible on the very next read. A TTL bounds staleness should another
 /// process (cluster mode) write the same product.
 pub struct CatalogCache {
-    pub(super) details: moka::future::Cache<Uuid, Arc<ProductDetail>>,
+    pub(super) details: moka::future::Cache<ProductId, Arc<ProductDetail>>,
     pub(super) pages: moka::future::Cache<String, Arc<Vec<ProductSummary>>>,
     pub(super) generation: AtomicU64,
 }
@@ -36,7 +36,7 @@ impl Default for CatalogCache {
 
 impl CatalogCache {
     /// A change that listings do not show (e.g. the view count): only the detail is dropped.
-    pub async fn detail_changed(&self, product_id: Uuid) {
+    pub async fn detail_changed(&self, product_id: ProductId) {
         self.details.invalidate(&product_id).await;
     }
 

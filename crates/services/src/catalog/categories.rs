@@ -3,11 +3,10 @@
 
 use jangteo_core::catalog::{self as rules};
 use jangteo_core::events::DomainEvent;
-use jangteo_core::{FieldErrors, ids, validation};
+use jangteo_core::ids::CategoryId;
+use jangteo_core::{FieldErrors, validation};
 use jangteo_store::StoreError;
-use jangteo_store::catalog::{self as store};
-use jangteo_store::entities::categories;
-use uuid::Uuid;
+use jangteo_store::catalog::{self as store, Category};
 
 use super::*;
 use crate::error::NotFoundAs;
@@ -18,17 +17,17 @@ impl Catalog<'_> {
         &self,
         name: Option<&str>,
         slug: Option<&str>,
-        parent_id: Option<Uuid>,
+        parent_id: Option<CategoryId>,
         position: Option<i32>,
     ) -> ServiceResult<CategoryRef> {
         let name = validation::required_text("name", name, 1, 60);
-        let id = ids::new_id();
+        let id = CategoryId::new();
         let slug = match (slug, &name) {
             (Some(s), _) => rules::slug("slug", s),
             // A name of only punctuation has no slug of its own: one from the id, then.
             (None, Ok(n)) => match rules::slugify(n) {
                 derived if derived.is_empty() => {
-                    Ok(format!("c-{}", &id.simple().to_string()[..12]))
+                    Ok(format!("c-{}", &id.uuid().simple().to_string()[..12]))
                 }
                 derived => rules::slug("slug", &derived),
             },
@@ -55,9 +54,9 @@ impl Catalog<'_> {
         let path = format!(
             "{}{}/",
             parent.as_ref().map_or("/", |p| p.path.as_str()),
-            id.simple()
+            id.uuid().simple()
         );
-        let row = categories::Model {
+        let row = Category {
             id,
             parent_id,
             name: name.clone(),
@@ -81,7 +80,7 @@ impl Catalog<'_> {
     }
 
     /// `NotFound` unless a category with this id exists (for filters naming one).
-    pub async fn require_category(&self, id: Uuid) -> ServiceResult<()> {
+    pub async fn require_category(&self, id: CategoryId) -> ServiceResult<()> {
         store::find_category(&self.s.db, id)
             .await
             .not_found_as("category")
@@ -90,7 +89,7 @@ impl Catalog<'_> {
 
     pub async fn rename_category(
         &self,
-        id: Uuid,
+        id: CategoryId,
         name: Option<&str>,
     ) -> ServiceResult<CategoryRef> {
         let name = validation::required_text("name", name, 1, 60)?;
@@ -114,7 +113,7 @@ impl Catalog<'_> {
     }
 }
 
-pub(super) fn build_tree(all: &[categories::Model], parent: Option<Uuid>) -> Vec<CategoryNode> {
+pub(super) fn build_tree(all: &[Category], parent: Option<CategoryId>) -> Vec<CategoryNode> {
     all.iter()
         .filter(|c| c.parent_id == parent)
         .map(|c| CategoryNode {

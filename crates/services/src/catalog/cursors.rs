@@ -1,13 +1,14 @@
 //! Keyset cursors of listings: `<sort key>~<id>`, opaque to clients.
 
 use jangteo_core::FieldErrors;
+use jangteo_core::ids::ProductId;
 use jangteo_store::catalog::ListCursor;
 use uuid::Uuid;
 
 use super::*;
 
-pub(super) fn encode_cursor(key: i64, id: Uuid) -> String {
-    format!("{key}~{}", id.simple())
+pub(super) fn encode_cursor(key: i64, id: ProductId) -> String {
+    format!("{key}~{}", id.uuid().simple())
 }
 
 pub(super) fn decode_cursor(raw: &str) -> Result<ListCursor, FieldErrors> {
@@ -21,7 +22,7 @@ pub(super) fn decode_cursor(raw: &str) -> Result<ListCursor, FieldErrors> {
     let (key, id) = raw.split_once('~').ok_or_else(bad)?;
     Ok(ListCursor {
         key: key.parse().map_err(|_| bad())?,
-        id: Uuid::parse_str(id).map_err(|_| bad())?,
+        id: Uuid::parse_str(id).map_err(|_| bad())?.into(),
     })
 }
 

@@ -1,8 +1,8 @@
 //! What catalog writes and listings take, as the api parsed it (not yet validated).
 
 use jangteo_core::catalog::ProductStatus;
+use jangteo_core::ids::{CategoryId, UserId};
 use jangteo_store::catalog::ProductSort;
-use uuid::Uuid;
 
 #[derive(Debug, Default)]
 pub struct VariantInput<'a> {
@@ -22,14 +22,14 @@ pub struct ProductInput<'a> {
     pub price: Option<i64>,
     pub currency: Option<&'a str>,
     pub status: Option<&'a str>,
-    pub category_ids: Option<&'a [Uuid]>,
+    pub category_ids: Option<&'a [CategoryId]>,
     pub variants: Option<Vec<VariantInput<'a>>>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
-    pub category_id: Option<Uuid>,
-    pub seller_id: Option<Uuid>,
+    pub category_id: Option<CategoryId>,
+    pub seller_id: Option<UserId>,
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
     pub statuses: Vec<ProductStatus>,

@@ -5,9 +5,8 @@ use std::sync::atomic::Ordering;
 
 use jangteo_core::Role;
 use jangteo_core::catalog::ProductStatus;
-use jangteo_store::catalog::{self as store, ProductFilter, ProductSort};
-use jangteo_store::entities::products;
-use uuid::Uuid;
+use jangteo_core::ids::ProductId;
+use jangteo_store::catalog::{self as store, Product, ProductFilter, ProductSort};
 
 use super::*;
 use crate::error::NotFoundAs;
@@ -86,7 +85,7 @@ impl Catalog<'_> {
                 }
             };
             let filter = ProductFilter {
-                statuses: statuses.iter().map(|s| s.as_str().to_owned()).collect(),
+                statuses: statuses.clone(),
                 seller_id: q.seller_id,
                 category_ids,
                 min_price: q.min_price,
@@ -103,9 +102,8 @@ impl Catalog<'_> {
                 .pages
                 .try_get_with(key, async { load.await.map(Arc::new) })
                 .await
-                .map_err(|e: Arc<ServiceError>| match Arc::try_unwrap(e) {
-                    Ok(e) => e,
-                    Err(shared) => shared_error(&shared),
+                .map_err(|e: Arc<ServiceError>| {
+                    Arc::try_unwrap(e).unwrap_or_else(|shared| shared.duplicate())
                 })?
                 .as_ref()
                 .clone(),
@@ -115,28 +113,29 @@ impl Catalog<'_> {
     }
 
     /// Listing summaries of the given products (any order; missing ones skipped).
-    pub async fn summaries_by_id(&self, ids: &[Uuid]) -> ServiceResult<Vec<ProductSummary>> {
+    pub async fn summaries_by_id(&self, ids: &[ProductId]) -> ServiceResult<Vec<ProductSummary>> {
         let rows = store::find_products(&self.s.db, ids).await?;
         self.summaries(rows, ProductSort::Newest).await
     }
 
     pub(super) async fn summaries(
         &self,
-        rows: Vec<products::Model>,
+        rows: Vec<Product>,
         sort: ProductSort,
     ) -> ServiceResult<Vec<ProductSummary>> {
-        let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+        let ids: Vec<ProductId> = rows.iter().map(|p| p.id).collect();
         let stocked = store::products_in_stock(&self.s.db, &ids).await?;
         let mut covers = jangteo_store::images::covers(&self.s.db, &ids).await?;
-        rows.into_iter()
+        Ok(rows
+            .into_iter()
             .map(|p| {
                 let cover = covers
                     .iter()
                     .position(|c| c.product_id == p.id)
                     .map(|i| ImageView::from_row(&self.s.image_settings, covers.swap_remove(i)));
-                Ok(ProductSummary {
+                ProductSummary {
                     cover,
-                    status: status_of(&p)?,
+                    status: p.status,
                     rating_average: rating_average(&p),
                     in_stock: stocked.contains(&p.id),
                     cursor: encode_cursor(sort.key_of(&p), p.id),
@@ -145,21 +144,11 @@ impl Catalog<'_> {
                     name: p.name,
                     brand: p.brand,
                     price: p.price,
-                    currency: p.currency,
                     rating_count: p.rating_count,
                     sales_count: p.sales_count,
                     created_at: p.created_at,
-                })
+                }
             })
-            .collect()
-    }
-}
-
-/// An error shared by coalesced requests is re-created for each of them.
-pub(super) fn shared_error(e: &ServiceError) -> ServiceError {
-    match e {
-        ServiceError::Validation(f) => ServiceError::Validation(f.clone()),
-        ServiceError::NotFound(w) => ServiceError::NotFound(w),
-        other => ServiceError::Internal(anyhow::anyhow!("{other}")),
+            .collect())
     }
 }

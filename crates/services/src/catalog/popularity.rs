@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::{CategoryId, ProductId};
 use jangteo_store::catalog::{self as store, ProductSort};
-use uuid::Uuid;
 
 use super::*;
 use crate::ServiceResult;
@@ -15,7 +15,7 @@ impl Catalog<'_> {
     pub async fn popular(
         &self,
         days: u32,
-        category_id: Option<Uuid>,
+        category_id: Option<CategoryId>,
         limit: u64,
     ) -> ServiceResult<Vec<(ProductSummary, i64)>> {
         let today = day_number(self.now());
@@ -30,7 +30,7 @@ impl Catalog<'_> {
             }
         };
         let top = store::top_sellers(&self.s.db, since, cats.as_deref(), limit).await?;
-        let ids: Vec<Uuid> = top.iter().map(|t| t.0).collect();
+        let ids: Vec<ProductId> = top.iter().map(|t| t.0).collect();
         let rows = store::find_products(&self.s.db, &ids).await?;
         let summaries = self.summaries(rows, ProductSort::Popularity).await?;
         Ok(top
@@ -48,7 +48,7 @@ impl Catalog<'_> {
     /// here are counted by the sales subscriber from their stock changes instead.
     pub async fn record_sale(
         &self,
-        product_id: Uuid,
+        product_id: ProductId,
         units: i64,
         at: DateTime<Utc>,
     ) -> ServiceResult<()> {

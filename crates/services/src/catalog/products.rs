@@ -5,22 +5,29 @@ use std::sync::Arc;
 
 use jangteo_core::catalog::{self as rules, ProductStatus};
 use jangteo_core::events::DomainEvent;
-use jangteo_core::{FieldErrors, Role, ids};
-use jangteo_store::catalog::{self as store};
-use jangteo_store::entities::products;
-use uuid::Uuid;
+use jangteo_core::ids::{CategoryId, ProductId, UserId};
+use jangteo_core::money::Money;
+use jangteo_core::{FieldErrors, Role};
+use jangteo_store::catalog::{self as store, Product};
 
 use super::*;
 use crate::error::NotFoundAs;
+use crate::idempotency::{IdempotentRequest, Replayable};
 use crate::tokens::Principal;
+
+/// The idempotency scope of product creation.
+const CREATE_SCOPE: &str = "products.create";
 use crate::{ServiceError, ServiceResult};
 
 impl Catalog<'_> {
+    /// Creates a product with its variants. With an idempotency key, a retry of the same
+    /// request gets the product the first one created instead of a second product.
     pub async fn create_product(
         &self,
         seller: Principal,
         input: ProductInput<'_>,
-    ) -> ServiceResult<ProductDetail> {
+        idempotency: Option<&IdempotentRequest>,
+    ) -> ServiceResult<Replayable<ProductDetail>> {
         let mut errors = FieldErrors::new();
         let name = rules::product_name(input.name);
         let description = rules::description(input.description.unwrap_or_default());
@@ -57,7 +64,7 @@ impl Catalog<'_> {
             );
         }
         let now = self.now();
-        let product_id = ids::new_id();
+        let product_id = ProductId::new();
         let mut variant_rows = Vec::new();
         if variant_inputs.len() <= rules::MAX_VARIANTS {
             for (i, v) in variant_inputs.iter().enumerate() {
@@ -79,26 +86,28 @@ impl Catalog<'_> {
             ));
         }
         self.require_categories(&category_ids).await?;
-        let product = products::Model {
-            id: product_id,
-            seller_id: seller.user_id,
+        let product = Product::new(
+            product_id,
+            seller.user_id,
             name,
             description,
             brand,
             publisher,
-            price,
-            currency: currency.as_str().to_owned(),
-            status: status.as_str().to_owned(),
-            sales_count: 0,
-            view_count: 0,
-            rating_count: 0,
-            rating_sum: 0,
-            rating_avg_x100: 0,
-            deleted_at: None,
-            created_at: now,
-            updated_at: now,
-        };
+            Money::new(price, currency),
+            status,
+            now,
+        );
         let mut tx = self.s.begin().await?;
+        if let Some(request) = idempotency {
+            if let Some(first) = tx
+                .reserve_key::<ProductId>(CREATE_SCOPE, seller.user_id, request)
+                .await?
+            {
+                tx.rollback().await?;
+                return Ok(Replayable::replayed(self.load_detail(first).await?));
+            }
+            tx.complete_key(&product_id).await?;
+        }
         store::insert_product(tx.conn(), product).await?;
         store::set_product_categories(tx.conn(), product_id, &category_ids).await?;
         for v in variant_rows {
@@ -108,14 +117,14 @@ impl Catalog<'_> {
         }
         tx.record(DomainEvent::ProductChanged { product_id });
         tx.commit().await?;
-        self.load_detail(product_id).await
+        Ok(Replayable::fresh(self.load_detail(product_id).await?))
     }
 
     pub(super) async fn check_categories(
         &self,
         errors: &mut FieldErrors,
-        ids: &[Uuid],
-    ) -> ServiceResult<Vec<Uuid>> {
+        ids: &[CategoryId],
+    ) -> ServiceResult<Vec<CategoryId>> {
         let mut unique = ids.to_vec();
         unique.sort_unstable();
         unique.dedup();
@@ -135,7 +144,7 @@ impl Catalog<'_> {
 
     /// NotFound unless every one of `ids` is a category (after the body passed validation:
     /// a reference to something missing is 404, not a malformed body).
-    pub(super) async fn require_categories(&self, ids: &[Uuid]) -> ServiceResult<()> {
+    pub(super) async fn require_categories(&self, ids: &[CategoryId]) -> ServiceResult<()> {
         let found = store::find_categories(&self.s.db, ids).await?;
         if found.len() != ids.len() {
             return Err(ServiceError::NotFound("category"));
@@ -148,7 +157,7 @@ impl Catalog<'_> {
     pub async fn product(
         &self,
         viewer: Option<Principal>,
-        id: Uuid,
+        id: ProductId,
     ) -> ServiceResult<Arc<ProductDetail>> {
         let detail = match self.s.catalog_cache.details.get(&id).await {
             Some(d) => d,
@@ -164,15 +173,32 @@ impl Catalog<'_> {
         Ok(detail)
     }
 
-    pub(super) async fn load_detail(&self, id: Uuid) -> ServiceResult<ProductDetail> {
+    pub(super) async fn load_detail(&self, id: ProductId) -> ServiceResult<ProductDetail> {
         let db = &self.s.db;
         let p = store::find_product(db, id).await.not_found_as("product")?;
         let cats = store::find_categories(db, &store::product_category_ids(db, id).await?).await?;
         let vars = store::list_variants(db, id).await?;
         let images = self.s.images().list(id).await?;
+        let variants = vars
+            .into_iter()
+            .map(|v| {
+                Ok(VariantView {
+                    id: v.id,
+                    price: rules::variant_price(p.price, v.price_delta).map_err(|e| {
+                        ServiceError::Internal(anyhow::anyhow!("price of variant {}: {e}", v.id))
+                    })?,
+                    options: serde_json::from_str(&v.options).unwrap_or(serde_json::Value::Null),
+                    sku: v.sku,
+                    name: v.name,
+                    price_delta: v.price_delta,
+                    stock: v.stock,
+                })
+            })
+            .collect::<ServiceResult<_>>()?;
         Ok(ProductDetail {
             images,
-            status: status_of(&p)?,
+            variants,
+            status: p.status,
             rating_average: rating_average(&p),
             categories: cats
                 .into_iter()
@@ -182,18 +208,6 @@ impl Catalog<'_> {
                     slug: c.slug,
                 })
                 .collect(),
-            variants: vars
-                .into_iter()
-                .map(|v| VariantView {
-                    id: v.id,
-                    price: rules::variant_price(p.price, v.price_delta),
-                    options: serde_json::from_str(&v.options).unwrap_or(serde_json::Value::Null),
-                    sku: v.sku,
-                    name: v.name,
-                    price_delta: v.price_delta,
-                    stock: v.stock,
-                })
-                .collect(),
             id: p.id,
             seller_id: p.seller_id,
             name: p.name,
@@ -201,7 +215,6 @@ impl Catalog<'_> {
             brand: p.brand,
             publisher: p.publisher,
             price: p.price,
-            currency: p.currency,
             rating_count: p.rating_count,
             view_count: p.view_count,
             sales_count: p.sales_count,
@@ -212,14 +225,14 @@ impl Catalog<'_> {
 
     /// Loads a product for a write by `who`: the seller who owns it or an admin. Others get
     /// 403 when the product is public (they can see it exists) and 404 otherwise.
-    pub(crate) async fn owned(&self, who: Principal, id: Uuid) -> ServiceResult<products::Model> {
+    pub(crate) async fn owned(&self, who: Principal, id: ProductId) -> ServiceResult<Product> {
         let p = store::find_product(&self.s.db, id)
             .await
             .not_found_as("product")?;
         if may_manage(Some(who), p.seller_id) {
             return Ok(p);
         }
-        if status_of(&p)?.is_public() {
+        if p.status.is_public() {
             Err(ServiceError::forbidden(
                 "not_product_owner",
                 "only the product's seller or an admin may change it",
@@ -232,7 +245,7 @@ impl Catalog<'_> {
     pub async fn update_product(
         &self,
         who: Principal,
-        id: Uuid,
+        id: ProductId,
         input: ProductInput<'_>,
     ) -> ServiceResult<ProductDetail> {
         let current = self.owned(who, id).await?;
@@ -258,13 +271,14 @@ impl Catalog<'_> {
                 .flatten();
         }
         if input.price.is_some() {
-            next.price = errors
+            let minor = errors
                 .take(rules::price("price", input.price))
-                .unwrap_or(current.price);
+                .unwrap_or(current.price.minor());
+            next.price = Money::new(minor, current.price.currency());
             let vars = store::list_variants(&self.s.db, id).await?;
             if vars
                 .iter()
-                .any(|v| !rules::variant_price_in_range(next.price, v.price_delta))
+                .any(|v| !rules::variant_price_in_range(minor, v.price_delta))
             {
                 price_conflict = true;
             }
@@ -286,8 +300,8 @@ impl Catalog<'_> {
                     "unknown_value",
                     "status must be DRAFT, ON_SALE, SOLD_OUT or HIDDEN",
                 ),
-                Some(new) if !status_of(&current)?.can_become(new) => illegal_transition = true,
-                Some(new) => next.status = new.as_str().to_owned(),
+                Some(new) if !current.status.can_become(new) => illegal_transition = true,
+                Some(new) => next.status = new,
             }
         }
         let category_ids = match input.category_ids {
@@ -321,7 +335,7 @@ impl Catalog<'_> {
         self.load_detail(id).await
     }
 
-    pub async fn delete_product(&self, who: Principal, id: Uuid) -> ServiceResult<()> {
+    pub async fn delete_product(&self, who: Principal, id: ProductId) -> ServiceResult<()> {
         self.owned(who, id).await?;
         let mut tx = self.s.begin().await?;
         store::soft_delete_product(tx.conn(), id, self.now())
@@ -339,6 +353,6 @@ pub(super) fn variant_price_conflict() -> ServiceError {
     )
 }
 
-pub(super) fn may_manage(viewer: Option<Principal>, seller_id: Uuid) -> bool {
+pub(super) fn may_manage(viewer: Option<Principal>, seller_id: UserId) -> bool {
     viewer.is_some_and(|v| v.role == Role::Admin || v.user_id == seller_id)
 }

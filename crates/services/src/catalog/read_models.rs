@@ -3,15 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use jangteo_core::catalog::{self as rules, ProductStatus};
-use jangteo_store::entities::products;
-use uuid::Uuid;
+use jangteo_core::ids::{CategoryId, ProductId, UserId, VariantId};
+use jangteo_core::money::Money;
+use jangteo_store::catalog::Product;
 
 use crate::images::ImageView;
-use crate::{ServiceError, ServiceResult};
 
 #[derive(Debug, Clone)]
 pub struct CategoryNode {
-    pub id: Uuid,
+    pub id: CategoryId,
     pub name: String,
     pub slug: String,
     pub children: Vec<CategoryNode>,
@@ -19,32 +19,32 @@ pub struct CategoryNode {
 
 #[derive(Debug, Clone)]
 pub struct CategoryRef {
-    pub id: Uuid,
+    pub id: CategoryId,
     pub name: String,
     pub slug: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct VariantView {
-    pub id: Uuid,
+    pub id: VariantId,
     pub sku: String,
     pub name: String,
     pub options: serde_json::Value,
     pub price_delta: i64,
-    pub price: i64,
+    /// The product's price plus the delta.
+    pub price: Money,
     pub stock: i64,
 }
 
 #[derive(Debug, Clone)]
 pub struct ProductDetail {
-    pub id: Uuid,
-    pub seller_id: Uuid,
+    pub id: ProductId,
+    pub seller_id: UserId,
     pub name: String,
     pub description: String,
     pub brand: Option<String>,
     pub publisher: Option<String>,
-    pub price: i64,
-    pub currency: String,
+    pub price: Money,
     pub status: ProductStatus,
     pub categories: Vec<CategoryRef>,
     pub variants: Vec<VariantView>,
@@ -66,12 +66,11 @@ impl ProductDetail {
 
 #[derive(Debug, Clone)]
 pub struct ProductSummary {
-    pub id: Uuid,
-    pub seller_id: Uuid,
+    pub id: ProductId,
+    pub seller_id: UserId,
     pub name: String,
     pub brand: Option<String>,
-    pub price: i64,
-    pub currency: String,
+    pub price: Money,
     pub status: ProductStatus,
     pub in_stock: bool,
     /// The first image, if the product has any.
@@ -84,12 +83,6 @@ pub struct ProductSummary {
     pub cursor: String,
 }
 
-pub(super) fn rating_average(p: &products::Model) -> f64 {
+pub(super) fn rating_average(p: &Product) -> f64 {
     f64::from(p.rating_avg_x100) / 100.0
-}
-
-pub(super) fn status_of(p: &products::Model) -> ServiceResult<ProductStatus> {
-    ProductStatus::parse(&p.status).ok_or_else(|| {
-        ServiceError::Internal(anyhow::anyhow!("unknown product status {:?}", p.status))
-    })
 }

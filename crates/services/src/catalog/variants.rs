@@ -3,11 +3,10 @@
 use chrono::{DateTime, Utc};
 use jangteo_core::catalog::{self as rules};
 use jangteo_core::events::DomainEvent;
-use jangteo_core::{FieldErrors, ids, validation};
+use jangteo_core::ids::{ProductId, VariantId};
+use jangteo_core::{FieldErrors, validation};
 use jangteo_store::StoreError;
-use jangteo_store::catalog::{self as store};
-use jangteo_store::entities::variants;
-use uuid::Uuid;
+use jangteo_store::catalog::{self as store, Variant};
 
 use super::*;
 use crate::error::NotFoundAs;
@@ -19,12 +18,12 @@ impl Catalog<'_> {
     pub async fn add_variant(
         &self,
         who: Principal,
-        product_id: Uuid,
+        product_id: ProductId,
         input: VariantInput<'_>,
     ) -> ServiceResult<VariantView> {
         let p = self.owned(who, product_id).await?;
         let row = parse_variant(0, &input, None, product_id, self.now()).map_err(unprefix)?;
-        if !rules::variant_price_in_range(p.price, row.price_delta) {
+        if !rules::variant_price_in_range(p.price.minor(), row.price_delta) {
             return Err(variant_price_conflict());
         }
         if store::count_variants(&self.s.db, product_id).await? >= rules::MAX_VARIANTS as u64 {
@@ -51,8 +50,8 @@ impl Catalog<'_> {
     pub async fn update_variant(
         &self,
         who: Principal,
-        product_id: Uuid,
-        variant_id: Uuid,
+        product_id: ProductId,
+        variant_id: VariantId,
         name: Option<&str>,
         options: Option<&serde_json::Map<String, serde_json::Value>>,
         price_delta: Option<i64>,
@@ -77,7 +76,7 @@ impl Catalog<'_> {
             price_delta.or(Some(v.price_delta)),
         ));
         errors.finish(())?;
-        if delta.is_some_and(|d| !rules::variant_price_in_range(p.price, d)) {
+        if delta.is_some_and(|d| !rules::variant_price_in_range(p.price.minor(), d)) {
             return Err(variant_price_conflict());
         }
         let mut tx = self.s.begin().await?;
@@ -123,9 +122,9 @@ pub(super) fn parse_variant(
     index: usize,
     v: &VariantInput<'_>,
     base_price: Option<i64>,
-    product_id: Uuid,
+    product_id: ProductId,
     now: DateTime<Utc>,
-) -> Result<variants::Model, FieldErrors> {
+) -> Result<Variant, FieldErrors> {
     let f = |name: &str| format!("variants[{index}].{name}");
     let sku = rules::sku(&f("sku"), v.sku);
     let name = validation::required_text(&f("name"), v.name, 1, 100);
@@ -140,8 +139,8 @@ pub(super) fn parse_variant(
     let stock = rules::initial_stock(&f("stock"), v.stock);
     let (sku, name, options, price_delta, stock) =
         FieldErrors::new().all((sku, name, options, delta, stock))?;
-    Ok(variants::Model {
-        id: ids::new_id(),
+    Ok(Variant {
+        id: VariantId::new(),
         product_id,
         sku,
         name,

@@ -106,6 +106,25 @@ impl Job for PruneEvents {
     }
 }
 
+/// Forgets idempotency keys past their time to live (24 h).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PruneIdempotencyKeys {}
+
+#[async_trait::async_trait]
+impl Job for PruneIdempotencyKeys {
+    const KIND: &'static str = "prune_idempotency_keys";
+    const MAX_ATTEMPTS: u32 = u32::MAX;
+    const EVERY: Option<Duration> = Some(Duration::from_secs(3_600));
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let n = jangteo_store::idempotency::prune(services.db(), services.clock.now()).await?;
+        if n > 0 {
+            tracing::info!(pruned = n, "expired idempotency keys pruned");
+        }
+        Ok(())
+    }
+}
+
 /// What the runner does after a job of this kind succeeded.
 pub(super) struct Outcome {
     pub every: Option<Duration>,
@@ -128,20 +147,26 @@ pub(super) async fn dispatch(
         PurgeRefreshTokens::KIND => go::<PurgeRefreshTokens>(services, payload).await,
         SweepImages::KIND => go::<SweepImages>(services, payload).await,
         PruneEvents::KIND => go::<PruneEvents>(services, payload).await,
+        PruneIdempotencyKeys::KIND => go::<PruneIdempotencyKeys>(services, payload).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
+
+/// The kinds that re-queue themselves after each run (housekeeping): one of each is always
+/// queued.
+pub const RECURRING: [&str; 4] = [
+    PurgeRefreshTokens::KIND,
+    SweepImages::KIND,
+    PruneEvents::KIND,
+    PruneIdempotencyKeys::KIND,
+];
 
 /// Queues each recurring job once (a dedup key per kind): on every start, harmlessly.
 pub(super) async fn schedule_recurring(services: &Services) -> crate::ServiceResult<()> {
     // First runs a minute after start, when start-up work (a reindex) is behind us.
     let first = Some(services.clock.now() + chrono::Duration::minutes(1));
     let mut tx = services.begin().await?;
-    for kind in [
-        PurgeRefreshTokens::KIND,
-        SweepImages::KIND,
-        PruneEvents::KIND,
-    ] {
+    for kind in RECURRING {
         requeue(&mut tx, kind, first).await?;
     }
     tx.commit().await
@@ -159,6 +184,7 @@ pub(super) async fn requeue(
         PurgeRefreshTokens::KIND => tx.enqueue(&PurgeRefreshTokens {}, due_at, key).await?,
         SweepImages::KIND => tx.enqueue(&SweepImages {}, due_at, key).await?,
         PruneEvents::KIND => tx.enqueue(&PruneEvents {}, due_at, key).await?,
+        PruneIdempotencyKeys::KIND => tx.enqueue(&PruneIdempotencyKeys {}, due_at, key).await?,
         _ => false,
     };
     Ok(())

@@ -11,7 +11,9 @@
 mod kinds;
 mod runner;
 
-pub use kinds::{PruneEvents, PurgeRefreshTokens, SendMail, SweepImages};
+pub use kinds::{
+    PruneEvents, PruneIdempotencyKeys, PurgeRefreshTokens, RECURRING, SendMail, SweepImages,
+};
 pub use runner::{JobRunner, JobSettings};
 
 use serde::Serialize;

@@ -215,9 +215,9 @@ impl Outbox {
         if todo.is_empty() {
             return Ok(Vec::new());
         }
-        match self.apply(services, sub, &todo).await {
-            Ok(()) => Ok(Vec::new()),
-            Err(e) if todo.len() == 1 => Ok(vec![(todo[0].id, format!("{}: {e:#}", sub.name()))]),
+        let failed = match self.apply(services, sub, &todo).await {
+            Ok(()) => return Ok(Vec::new()),
+            Err(e) if todo.len() == 1 => vec![(todo[0].id, format!("{}: {e:#}", sub.name()))],
             Err(_) => {
                 // Find the event(s) that fail; the others are applied on their own.
                 let mut failed = Vec::new();
@@ -226,9 +226,17 @@ impl Outbox {
                         failed.push((d.id, format!("{}: {e:#}", sub.name())));
                     }
                 }
-                Ok(failed)
+                failed
             }
-        }
+        };
+        // A relay whose lease ran out while it worked may have applied some of them first
+        // (our processed record then collided with its own): applied once, so delivered.
+        let ids: Vec<Uuid> = failed.iter().map(|f| f.0).collect();
+        let applied = store::processed_of(&services.db, sub.name(), &ids).await?;
+        Ok(failed
+            .into_iter()
+            .filter(|(id, _)| !applied.contains(id))
+            .collect())
     }
 
     async fn apply(

@@ -47,10 +47,13 @@ mod tests {
     #[tokio::test]
     async fn listeners_get_events_published_after_they_subscribe() {
         let bus = LocalBus::default();
-        let id = uuid::Uuid::nil();
-        bus.publish(&[DomainEvent::ProductChanged { product_id: id }]);
+        bus.publish(&[DomainEvent::ProductChanged {
+            product_id: jangteo_core::ids::ProductId::new(),
+        }]);
         let mut rx = bus.subscribe();
-        let e = DomainEvent::CategoryChanged { category_id: id };
+        let e = DomainEvent::CategoryChanged {
+            category_id: jangteo_core::ids::CategoryId::new(),
+        };
         bus.publish(std::slice::from_ref(&e));
         assert_eq!(rx.recv().await.unwrap(), e);
         assert!(

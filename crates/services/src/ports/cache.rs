@@ -62,7 +62,9 @@ where
         self.cache
             .try_get_with_by_ref(key, load)
             .await
-            .map_err(|e| Arc::try_unwrap(e).unwrap_or_else(|shared| copy(&shared)))
+            .map_err(|e| {
+                Arc::try_unwrap(e).unwrap_or_else(|shared| ServiceError::duplicate(&shared))
+            })
     }
 
     async fn invalidate(&self, key: &str) {
@@ -71,31 +73,6 @@ where
 
     async fn invalidate_all(&self) {
         self.cache.invalidate_all();
-    }
-}
-
-/// A failed load's error for each request that waited on it: the same answer to the client
-/// (status and code); only an internal error's source chain becomes text.
-fn copy(e: &ServiceError) -> ServiceError {
-    match e {
-        ServiceError::Validation(f) => ServiceError::Validation(f.clone()),
-        ServiceError::NotFound(what) => ServiceError::NotFound(what),
-        ServiceError::Conflict { code, detail } => ServiceError::conflict(code, detail.clone()),
-        ServiceError::Unauthorized { code, detail } => {
-            ServiceError::unauthorized(code, detail.clone())
-        }
-        ServiceError::Forbidden { code, detail } => ServiceError::forbidden(code, detail.clone()),
-        ServiceError::TooManyRequests {
-            code,
-            detail,
-            retry_after_secs,
-        } => ServiceError::TooManyRequests {
-            code,
-            detail: detail.clone(),
-            retry_after_secs: *retry_after_secs,
-        },
-        ServiceError::Unavailable(what) => ServiceError::Unavailable(what),
-        ServiceError::Internal(e) => ServiceError::Internal(anyhow::anyhow!("{e:#}")),
     }
 }
 

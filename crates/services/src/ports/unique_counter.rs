@@ -15,10 +15,10 @@ use std::hash::RandomState;
 use std::sync::Mutex;
 
 use hyperloglogplus::{HyperLogLog, HyperLogLogPlus};
-use uuid::Uuid;
+use jangteo_core::ids::ProductId;
 
 /// A product and a day (days since 1970-01-01, UTC).
-pub type ProductDay = (Uuid, i32);
+pub type ProductDay = (ProductId, i32);
 
 #[async_trait::async_trait]
 pub trait UniqueCounter: Send + Sync {
@@ -102,7 +102,7 @@ mod tests {
     #[tokio::test]
     async fn counts_distinct_visitors_per_day() {
         let c = LocalUniqueCounter::default();
-        let p = Uuid::now_v7();
+        let p = ProductId::new();
         let day = 20_000;
         for _round in 0..5 {
             for v in 0..100 {
@@ -122,7 +122,7 @@ mod tests {
     #[tokio::test]
     async fn dirty_keys_are_handed_out_once_per_change() {
         let c = LocalUniqueCounter::default();
-        let p = Uuid::now_v7();
+        let p = ProductId::new();
         c.add((p, 10), "a");
         assert_eq!(c.take_dirty().await, vec![((p, 10), 1)]);
         assert!(c.take_dirty().await.is_empty());
@@ -137,7 +137,7 @@ mod tests {
     #[tokio::test]
     async fn old_days_are_forgotten() {
         let c = LocalUniqueCounter::default();
-        let p = Uuid::now_v7();
+        let p = ProductId::new();
         c.add((p, 9), "a");
         c.add((p, 10), "a");
         c.forget_before(10).await;

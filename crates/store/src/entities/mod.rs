@@ -1,8 +1,10 @@
-//! SeaORM entities: one per table, plain data. Business meaning lives in services.
+//! SeaORM entities: one per table, plain data. The query modules return their own typed
+//! records instead; the entities are public for tests that check rows directly.
 
 pub mod addresses;
 pub mod categories;
 pub mod email_codes;
+pub mod idempotency_keys;
 pub mod inventory_ledger;
 pub mod jobs;
 pub mod outbox_events;

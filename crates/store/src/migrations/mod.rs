@@ -8,6 +8,7 @@ mod m20261122_000001_accounts;
 mod m20261122_000002_catalog;
 mod m20261122_000003_product_images;
 mod m20261201_000004_outbox_and_jobs;
+mod m20261202_000005_idempotency;
 
 pub use lock::MigrationLock;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_catalog::Migration),
             Box::new(m20261122_000003_product_images::Migration),
             Box::new(m20261201_000004_outbox_and_jobs::Migration),
+            Box::new(m20261202_000005_idempotency::Migration),
         ]
     }
 }

@@ -6,9 +6,9 @@
 use std::collections::HashSet;
 
 use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::ProductId;
 use jangteo_store::DatabaseTransaction;
 use jangteo_store::catalog as store;
-use uuid::Uuid;
 
 use crate::Services;
 use crate::outbox::{Delivery, Subscriber};
@@ -36,7 +36,7 @@ impl Subscriber for SearchIndexer {
             // does, failing keeps the events for the server instead of dropping them.
             anyhow::bail!("this process does not own the search index");
         }
-        let mut products: HashSet<Uuid> = HashSet::new();
+        let mut products: HashSet<ProductId> = HashSet::new();
         for d in events {
             match &d.event {
                 DomainEvent::ProductChanged { product_id }
@@ -56,7 +56,7 @@ impl Subscriber for SearchIndexer {
                 }
             }
         }
-        let ids: Vec<Uuid> = products.into_iter().collect();
+        let ids: Vec<ProductId> = products.into_iter().collect();
         for chunk in ids.chunks(crate::search::BATCH) {
             services.search.index_products(tx, chunk).await?;
         }

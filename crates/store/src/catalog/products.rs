@@ -1,0 +1,100 @@
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
+
+use jangteo_core::ids::{CategoryId, ProductId};
+
+use super::records::{Product, products_from};
+use crate::entities::{product_categories, products};
+use crate::{StoreError, StoreResult, uuids};
+
+pub async fn insert_product(c: &impl ConnectionTrait, p: Product) -> StoreResult<()> {
+    crate::insert_one(c, products::Model::from(p).into_active_model()).await?;
+    Ok(())
+}
+
+/// Many products in one statement (bulk loads such as `jangteo seed`; see
+/// [`crate::insert_many`] for the batch size).
+pub async fn insert_products(c: &impl ConnectionTrait, rows: Vec<Product>) -> StoreResult<()> {
+    let rows = rows
+        .into_iter()
+        .map(|p| products::Model::from(p).into_active_model())
+        .collect();
+    crate::insert_many(c, rows).await
+}
+
+/// Many product ↔ category links in one statement (bulk loads).
+pub async fn insert_category_links(
+    c: &impl ConnectionTrait,
+    links: &[(ProductId, CategoryId)],
+) -> StoreResult<()> {
+    let rows = links
+        .iter()
+        .map(|&(p, cat)| {
+            product_categories::Model {
+                product_id: p.uuid(),
+                category_id: cat.uuid(),
+            }
+            .into_active_model()
+        })
+        .collect();
+    crate::insert_many(c, rows).await
+}
+
+/// A product that is not soft-deleted.
+pub async fn find_product(c: &impl ConnectionTrait, id: ProductId) -> StoreResult<Product> {
+    products::Entity::find_by_id(id.uuid())
+        .filter(products::Column::DeletedAt.is_null())
+        .one(c)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+}
+
+pub async fn find_products(
+    c: &impl ConnectionTrait,
+    ids: &[ProductId],
+) -> StoreResult<Vec<Product>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    products_from(
+        products::Entity::find()
+            .filter(products::Column::Id.is_in(uuids(ids)))
+            .filter(products::Column::DeletedAt.is_null())
+            .all(c)
+            .await?,
+    )
+}
+
+/// Writes the editable fields of `p` (everything but counters, currency and creation time).
+pub async fn update_product(c: &impl ConnectionTrait, p: Product) -> StoreResult<()> {
+    let res = products::Entity::update_many()
+        .col_expr(products::Column::Name, Expr::value(p.name))
+        .col_expr(products::Column::Description, Expr::value(p.description))
+        .col_expr(products::Column::Brand, Expr::value(p.brand))
+        .col_expr(products::Column::Publisher, Expr::value(p.publisher))
+        .col_expr(products::Column::Price, Expr::value(p.price.minor()))
+        .col_expr(products::Column::Status, Expr::value(p.status.as_str()))
+        .col_expr(products::Column::UpdatedAt, Expr::value(p.updated_at))
+        .filter(products::Column::Id.eq(p.id.uuid()))
+        .filter(products::Column::DeletedAt.is_null())
+        .exec(c)
+        .await?;
+    crate::touched(res.rows_affected)
+}
+
+pub async fn soft_delete_product(
+    c: &impl ConnectionTrait,
+    id: ProductId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let res = products::Entity::update_many()
+        .col_expr(products::Column::DeletedAt, Expr::value(now))
+        .col_expr(products::Column::UpdatedAt, Expr::value(now))
+        .filter(products::Column::Id.eq(id.uuid()))
+        .filter(products::Column::DeletedAt.is_null())
+        .exec(c)
+        .await?;
+    crate::touched(res.rows_affected)
+}

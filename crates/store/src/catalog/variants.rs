@@ -1,0 +1,106 @@
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use jangteo_core::ids::{ProductId, VariantId};
+
+use super::records::Variant;
+use crate::entities::variants;
+use crate::{StoreError, StoreResult, uuids};
+
+pub async fn insert_variant(c: &impl ConnectionTrait, v: Variant) -> StoreResult<()> {
+    crate::insert_one(c, variants::Model::from(v).into_active_model()).await?;
+    Ok(())
+}
+
+/// Many variants in one statement (bulk loads).
+pub async fn insert_variants(c: &impl ConnectionTrait, rows: Vec<Variant>) -> StoreResult<()> {
+    let rows = rows
+        .into_iter()
+        .map(|v| variants::Model::from(v).into_active_model())
+        .collect();
+    crate::insert_many(c, rows).await
+}
+
+pub async fn list_variants(
+    c: &impl ConnectionTrait,
+    product_id: ProductId,
+) -> StoreResult<Vec<Variant>> {
+    Ok(variants::Entity::find()
+        .filter(variants::Column::ProductId.eq(product_id.uuid()))
+        .filter(variants::Column::DeletedAt.is_null())
+        .order_by_asc(variants::Column::Id)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(Variant::from)
+        .collect())
+}
+
+pub async fn count_variants(c: &impl ConnectionTrait, product_id: ProductId) -> StoreResult<u64> {
+    Ok(variants::Entity::find()
+        .filter(variants::Column::ProductId.eq(product_id.uuid()))
+        .filter(variants::Column::DeletedAt.is_null())
+        .count(c)
+        .await?)
+}
+
+pub async fn find_variant(
+    c: &impl ConnectionTrait,
+    product_id: ProductId,
+    id: VariantId,
+) -> StoreResult<Variant> {
+    variants::Entity::find_by_id(id.uuid())
+        .filter(variants::Column::ProductId.eq(product_id.uuid()))
+        .filter(variants::Column::DeletedAt.is_null())
+        .one(c)
+        .await?
+        .map(Variant::from)
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn update_variant_details(
+    c: &impl ConnectionTrait,
+    id: VariantId,
+    name: &str,
+    options: &str,
+    price_delta: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    variants::Entity::update_many()
+        .col_expr(variants::Column::Name, Expr::value(name))
+        .col_expr(variants::Column::Options, Expr::value(options))
+        .col_expr(variants::Column::PriceDelta, Expr::value(price_delta))
+        .col_expr(variants::Column::UpdatedAt, Expr::value(now))
+        .filter(variants::Column::Id.eq(id.uuid()))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Which of `ids` have at least one live variant with stock.
+pub async fn products_in_stock(
+    c: &impl ConnectionTrait,
+    ids: &[ProductId],
+) -> StoreResult<HashSet<ProductId>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = variants::Entity::find()
+        .select_only()
+        .column(variants::Column::ProductId)
+        .distinct()
+        .filter(variants::Column::ProductId.is_in(uuids(ids)))
+        .filter(variants::Column::DeletedAt.is_null())
+        .filter(variants::Column::Stock.gt(0))
+        .into_tuple::<Uuid>()
+        .all(c)
+        .await?;
+    Ok(rows.into_iter().map(ProductId::from).collect())
+}
