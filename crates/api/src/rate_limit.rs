@@ -99,17 +99,26 @@ impl RateLimits {
     }
 
     /// Counts one attempt of `action` by `ip` (and, for codes, by `ip` for `account`).
-    pub fn check(&self, action: Action, ip: IpAddr, account: Option<&str>) -> Result<(), ApiError> {
+    pub async fn check(
+        &self,
+        action: Action,
+        ip: IpAddr,
+        account: Option<&str>,
+    ) -> Result<(), ApiError> {
         let by_ip = match action {
             Action::Signup => &self.signup_ip,
             Action::Login => &self.login_ip,
             Action::Code => &self.code_ip,
         };
-        by_ip.check(&ip.to_string()).map_err(|r| limited(r.0))?;
+        by_ip
+            .check(&ip.to_string())
+            .await
+            .map_err(|r| limited(r.0))?;
         if let (Action::Code, Some(account)) = (action, account) {
             // The address first: it has no space, so no e-mail can make two pairs collide.
             self.code_account
                 .check(&format!("{ip} {}", account_key(account)))
+                .await
                 .map_err(|r| limited(r.0))?;
         }
         Ok(())
@@ -142,8 +151,9 @@ impl LocalRateLimiter {
     }
 }
 
+#[async_trait::async_trait]
 impl RateLimiter for LocalRateLimiter {
-    fn check(&self, key: &str) -> Result<(), RetryAfter> {
+    async fn check(&self, key: &str) -> Result<(), RetryAfter> {
         self.limiter
             .check_key(&key.to_owned())
             .map_err(|nu| RetryAfter(nu.wait_time_from(DefaultClock::default().now())))
@@ -356,21 +366,21 @@ mod tests {
         assert!(t.check_at("kim@example.com", OWNER, now).is_ok());
     }
 
-    #[test]
-    fn a_local_limiter_counts_keys_apart_and_says_when_to_retry() {
+    #[tokio::test]
+    async fn a_local_limiter_counts_keys_apart_and_says_when_to_retry() {
         let l = LocalRateLimiter::per_minute(2);
-        assert!(l.check("a").is_ok());
-        assert!(l.check("a").is_ok());
-        let wait = l.check("a").unwrap_err();
+        assert!(l.check("a").await.is_ok());
+        assert!(l.check("a").await.is_ok());
+        let wait = l.check("a").await.unwrap_err();
         // One attempt comes back every 30 s.
         assert!(wait.0 > Duration::from_secs(29) && wait.0 <= Duration::from_secs(30));
         assert_eq!(wait.secs(), 30);
-        assert!(l.check("b").is_ok(), "another key has its own bucket");
+        assert!(l.check("b").await.is_ok(), "another key has its own bucket");
         l.shrink();
     }
 
-    #[test]
-    fn code_limits_count_per_account_and_client() {
+    #[tokio::test]
+    async fn code_limits_count_per_account_and_client() {
         let s = RateLimitSettings {
             code_per_ip: 100,
             code_per_account: 1,
@@ -380,23 +390,27 @@ mod tests {
         assert!(
             limits
                 .check(Action::Code, ATTACKER, Some("kim@example.com"))
+                .await
                 .is_ok()
         );
         let refused = limits
             .check(Action::Code, ATTACKER, Some(" KIM@example.com"))
+            .await
             .unwrap_err();
         assert_eq!(refused.retry_after_secs, Some(60));
         assert!(
             limits
                 .check(Action::Code, OWNER, Some("kim@example.com"))
+                .await
                 .is_ok()
         );
         assert!(
             limits
                 .check(Action::Code, ATTACKER, Some("lee@example.com"))
+                .await
                 .is_ok()
         );
-        assert!(limits.check(Action::Code, ATTACKER, None).is_ok());
+        assert!(limits.check(Action::Code, ATTACKER, None).await.is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use jangteo_api::rate_limit::LocalRateLimiter;
 use jangteo_api::{AppState, HttpSettings, RateLimits};
+use jangteo_services::catalog::CatalogCache;
 use jangteo_services::clock::{Clock, SystemClock};
 use jangteo_services::files::FileStore;
 use jangteo_services::images::ImageSettings;
@@ -135,6 +136,7 @@ fn build_services(
             keys,
             views: ViewCounter::new(Arc::new(LocalUniqueCounter::default())),
             search,
+            catalog_cache: CatalogCache::default(),
             files,
             image_settings: ImageSettings {
                 max_bytes: config.files.max_image_bytes,

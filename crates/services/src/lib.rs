@@ -67,6 +67,8 @@ pub struct Adapters {
     pub keys: TokenKeys,
     pub views: views::ViewCounter,
     pub search: search::Search,
+    /// Product details and listing pages (read-cache ports).
+    pub catalog_cache: catalog::CatalogCache,
     /// Uploaded files (product images): local directory or S3-compatible bucket.
     pub files: files::FileStore,
     pub image_settings: images::ImageSettings,
@@ -87,7 +89,7 @@ impl Services {
             clock: a.clock,
             mailer: a.mailer,
             keys: Arc::new(a.keys),
-            catalog_cache: Arc::default(),
+            catalog_cache: Arc::new(a.catalog_cache),
             views: Arc::new(a.views),
             search: Arc::new(a.search),
             files: a.files,

@@ -23,6 +23,7 @@ use jangteo_store::catalog::{self as store, ListCursor, ProductFilter, ProductSo
 use jangteo_store::catalog::{Category, Product};
 
 use crate::catalog::ProductSummary;
+use crate::ports::{LocalReadCache, ReadCache};
 use crate::{ServiceError, ServiceResult, Services};
 
 /// Most products read and indexed per tantivy commit.
@@ -37,7 +38,7 @@ pub struct Search {
     /// by every index commit) and the catalog generation (bumped by every catalog write, so
     /// prices and stock on the page are current), so a cached page never outlives either;
     /// a hot query costs one cache lookup instead of a tantivy search and three queries.
-    pages: moka::future::Cache<String, Arc<SearchResults>>,
+    pages: Arc<dyn ReadCache<Arc<SearchResults>>>,
     generation: AtomicU64,
 }
 
@@ -69,12 +70,15 @@ impl Search {
                 Duration::from_secs(60),
                 10_000,
             )),
-            pages: moka::future::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(300))
-                .build(),
+            pages: Arc::new(LocalReadCache::new(10_000, Duration::from_secs(300))),
             generation: AtomicU64::new(0),
         }
+    }
+
+    /// Keeps result pages in `cache` instead of this process's memory (cluster mode).
+    pub fn with_page_cache(mut self, cache: Arc<dyn ReadCache<Arc<SearchResults>>>) -> Self {
+        self.pages = cache;
+        self
     }
 
     /// Called after every index commit: cached result pages are from now on stale.
@@ -261,22 +265,26 @@ impl Services {
         let results = self
             .search
             .pages
-            .try_get_with(key, async move {
-                let page = tokio::task::spawn_blocking(move || index.search(&request))
-                    .await
-                    .map_err(internal)?
-                    .map_err(|e| match e {
-                        jangteo_search::SearchError::InvalidPage(msg) => ServiceError::Validation(
-                            jangteo_core::FieldErrors::single("page", "out_of_range", msg),
-                        ),
-                        other => internal(other),
-                    })?;
-                self.page_results(page).await.map(Arc::new)
-            })
-            .await
-            .map_err(|e: Arc<ServiceError>| {
-                Arc::try_unwrap(e).unwrap_or_else(|shared| shared.duplicate())
-            })?;
+            .get_or_load(
+                &key,
+                Box::pin(async move {
+                    let page = tokio::task::spawn_blocking(move || index.search(&request))
+                        .await
+                        .map_err(internal)?
+                        .map_err(|e| match e {
+                            jangteo_search::SearchError::InvalidPage(msg) => {
+                                ServiceError::Validation(jangteo_core::FieldErrors::single(
+                                    "page",
+                                    "out_of_range",
+                                    msg,
+                                ))
+                            }
+                            other => internal(other),
+                        })?;
+                    self.page_results(page).await.map(Arc::new)
+                }),
+            )
+            .await?;
         if results.total > 0 && !results.relaxed {
             self.search
                 .record_term(&query, client, self.clock.now().into());

@@ -6,7 +6,7 @@
 //! Claims are leases (`lease.rs`), shared with the job queue.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -302,8 +302,15 @@ pub async fn prune(c: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> StoreResu
         .exec(c)
         .await?
         .rows_affected;
+    // Records of events still in the outbox stay: a parked event retried after the
+    // retention period must not be applied again by the consumers that already did.
+    let remaining = Query::select()
+        .column(events::Column::Id)
+        .from(events::Entity)
+        .to_owned();
     processed::Entity::delete_many()
         .filter(processed::Column::ProcessedAt.lt(cutoff))
+        .filter(processed::Column::EventId.not_in_subquery(remaining))
         .exec(c)
         .await?;
     Ok(n)

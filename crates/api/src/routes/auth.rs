@@ -50,10 +50,11 @@ pub async fn signup(
     ClientIp(ip): ClientIp,
     Json(body): Json<SignupRequest>,
 ) -> Result<(StatusCode, Json<ProfileResponse>), ApiError> {
-    state.limits.check(Action::Signup, ip, None)?;
+    state.limits.check(Action::Signup, ip, None).await?;
     state
         .limits
-        .check(Action::Code, ip, body.email.as_deref())?;
+        .check(Action::Code, ip, body.email.as_deref())
+        .await?;
     let profile = state
         .services
         .accounts()
@@ -93,7 +94,8 @@ pub async fn verify(
 ) -> Result<Json<VerifyResponse>, ApiError> {
     state
         .limits
-        .check(Action::Code, ip, body.email.as_deref())?;
+        .check(Action::Code, ip, body.email.as_deref())
+        .await?;
     state
         .services
         .accounts()
@@ -128,7 +130,8 @@ pub async fn resend_code(
 ) -> Result<(StatusCode, Json<AcceptedResponse>), ApiError> {
     state
         .limits
-        .check(Action::Code, ip, body.email.as_deref())?;
+        .check(Action::Code, ip, body.email.as_deref())
+        .await?;
     state
         .services
         .accounts()
@@ -191,7 +194,7 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    state.limits.check(Action::Login, ip, None)?;
+    state.limits.check(Action::Login, ip, None).await?;
     let account = body.email.as_deref().unwrap_or_default();
     state.limits.login.check(account, ip)?;
     match state

@@ -309,3 +309,70 @@ async fn sales_are_counted_once_from_stock_events() {
     assert_eq!(detail["sales_count"], 3);
     assert_invariants(&app).await;
 }
+
+/// Rows of `outbox_processed` for one event and consumer.
+async fn processed_rows(app: &TestApp, consumer: &str, event: &str) -> u64 {
+    use jangteo_store::entities::outbox_processed as processed;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    processed::Entity::find()
+        .filter(processed::Column::Consumer.eq(consumer))
+        .filter(processed::Column::EventId.eq(Uuid::parse_str(event).unwrap()))
+        .count(app.services.db())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn delivered_events_are_pruned_after_the_retention_period_and_parked_ones_kept() {
+    let flaky = Arc::new(Flaky::default());
+    flaky.broken.store(true, Ordering::SeqCst);
+    let app = app_with(flaky.clone(), 1).await;
+    let seller = app.seller("prune.seller@example.com").await;
+    let parked = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("남는 사건", 1000).variant("PRUNE-1", 1),
+        )
+        .await;
+    app.settle().await;
+    flaky.broken.store(false, Ordering::SeqCst);
+    let delivered = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("지울 사건", 1000).variant("PRUNE-2", 1),
+        )
+        .await;
+    app.settle().await;
+    let admin = app.admin().await;
+    let kept = product_event_of(&app, &admin, parked["id"].as_str().unwrap()).await;
+    let gone = product_event_of(&app, &admin, delivered["id"].as_str().unwrap()).await;
+    assert_eq!(kept["status"], "failed");
+    assert_eq!(gone["status"], "delivered");
+    let (kept_id, gone_id) = (kept["id"].as_str().unwrap(), gone["id"].as_str().unwrap());
+    assert_eq!(processed_rows(&app, "search_index", kept_id).await, 1);
+    assert_eq!(processed_rows(&app, "search_index", gone_id).await, 1);
+
+    // Past the retention (7 days) the hourly prune job runs.
+    app.clock.advance(chrono::Duration::days(8));
+    assert!(app.run_jobs().await > 0);
+    let admin = app.admin().await;
+    assert!(events(&app, &admin, "delivered").await.is_empty());
+    assert_eq!(processed_rows(&app, "search_index", gone_id).await, 0);
+    // The parked event and what its consumers recorded stay: retried, it reaches only the
+    // consumer that never applied it.
+    assert_eq!(events(&app, &admin, "failed").await.len(), 1);
+    assert_eq!(processed_rows(&app, "search_index", kept_id).await, 1);
+    let res = app
+        .post_auth(
+            &format!("/api/v1/admin/events/{kept_id}/retry"),
+            &admin.access,
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.settle().await;
+    assert_eq!(processed_rows(&app, "search_index", kept_id).await, 1);
+    assert_eq!(processed_rows(&app, "test_flaky", kept_id).await, 1);
+    assert_eq!(flaky.applied.lock().unwrap().len(), 2);
+    assert_invariants(&app).await;
+}

@@ -100,11 +100,8 @@ impl Catalog<'_> {
                 .s
                 .catalog_cache
                 .pages
-                .try_get_with(key, async { load.await.map(Arc::new) })
-                .await
-                .map_err(|e: Arc<ServiceError>| {
-                    Arc::try_unwrap(e).unwrap_or_else(|shared| shared.duplicate())
-                })?
+                .get_or_load(&key, Box::pin(async { load.await.map(Arc::new) }))
+                .await?
                 .as_ref()
                 .clone(),
             None => load.await?,

@@ -159,14 +159,17 @@ impl Catalog<'_> {
         viewer: Option<Principal>,
         id: ProductId,
     ) -> ServiceResult<Arc<ProductDetail>> {
-        let detail = match self.s.catalog_cache.details.get(&id).await {
-            Some(d) => d,
-            None => {
-                let d = Arc::new(self.load_detail(id).await?);
-                self.s.catalog_cache.details.insert(id, d.clone()).await;
-                d
-            }
-        };
+        let key = CatalogCache::detail_key(id);
+        // Concurrent misses of one product load it once; the others wait for that load.
+        let detail = self
+            .s
+            .catalog_cache
+            .details
+            .get_or_load(
+                &key,
+                Box::pin(async move { self.load_detail(id).await.map(Arc::new) }),
+            )
+            .await?;
         if !detail.status.is_public() && !may_manage(viewer, detail.seller_id) {
             return Err(ServiceError::NotFound("product"));
         }

@@ -21,12 +21,12 @@ impl RetryAfter {
     }
 }
 
-/// Synchronous because the HTTP layer checks limits before any await, and the local adapter
-/// answers from memory. A cluster adapter needs a round trip, which means turning `check`
-/// (and `RateLimits::check` in api) async: one `.await` at each call site.
+/// `check` is async although the local adapter answers from memory: a cluster adapter
+/// needs a round trip to Redis for it.
+#[async_trait::async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Counts one attempt under `key`, or refuses it while the key's bucket is empty.
-    fn check(&self, key: &str) -> Result<(), RetryAfter>;
+    async fn check(&self, key: &str) -> Result<(), RetryAfter>;
     /// Drops keys whose buckets are full again, so memory stays bounded; called
     /// periodically (a cluster adapter lets the keys expire instead).
     fn shrink(&self);
