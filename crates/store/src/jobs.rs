@@ -4,7 +4,6 @@
 //! backoff when it fails and parked when out of attempts.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -23,7 +22,7 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Failed => "failed",
@@ -138,14 +137,7 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> StoreResult<(Uuid, Vec<StoredJob>)> {
-    let cols = crate::lease::LeaseColumns {
-        id: jobs::Column::Id,
-        status: jobs::Column::Status,
-        due: jobs::Column::DueAt,
-        order: jobs::Column::DueAt,
-        owner: jobs::Column::LeaseOwner,
-        until: jobs::Column::LeaseUntil,
-    };
+    let cols = columns();
     let pending = JobStatus::Pending.as_str();
     let (token, rows) =
         crate::lease::claim::<jobs::Entity>(c, &cols, pending, now, lease_until, limit).await?;
@@ -178,34 +170,17 @@ pub async fn fail(
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> StoreResult<()> {
-    let status = match retry_at {
-        Some(_) => JobStatus::Pending,
-        None => JobStatus::Failed,
-    };
-    let mut update = jobs::Entity::update_many()
-        .col_expr(jobs::Column::Status, Expr::value(status.as_str()))
-        .col_expr(
-            jobs::Column::Attempts,
-            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
-        )
-        .col_expr(
-            jobs::Column::LastError,
-            Expr::value(error.chars().take(500).collect::<String>()),
-        )
-        .col_expr(jobs::Column::LeaseOwner, Expr::value(Option::<Uuid>::None))
-        .col_expr(
-            jobs::Column::LeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        );
-    if let Some(at) = retry_at {
-        update = update.col_expr(jobs::Column::DueAt, Expr::value(at));
-    }
-    update
-        .filter(jobs::Column::Id.eq(id))
-        .filter(jobs::Column::LeaseOwner.eq(token))
-        .exec(c)
-        .await?;
-    Ok(())
+    crate::lease::release_failed::<jobs::Entity>(
+        c,
+        &columns(),
+        &STATUSES,
+        id,
+        token,
+        attempts,
+        error,
+        retry_at,
+    )
+    .await
 }
 
 /// Parked jobs back to the queue with fresh attempts: all, or the one named.
@@ -214,18 +189,7 @@ pub async fn retry_failed(
     id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
-    let mut update = jobs::Entity::update_many()
-        .col_expr(
-            jobs::Column::Status,
-            Expr::value(JobStatus::Pending.as_str()),
-        )
-        .col_expr(jobs::Column::Attempts, Expr::value(0))
-        .col_expr(jobs::Column::DueAt, Expr::value(now))
-        .filter(jobs::Column::Status.eq(JobStatus::Failed.as_str()));
-    if let Some(id) = id {
-        update = update.filter(jobs::Column::Id.eq(id));
-    }
-    Ok(update.exec(c).await?.rows_affected)
+    crate::lease::requeue_failed::<jobs::Entity>(c, &columns(), &STATUSES, id, now).await
 }
 
 /// Jobs in `status`, earliest due first (all when None), at most `limit`.
@@ -264,3 +228,21 @@ pub async fn count_leased(c: &impl ConnectionTrait, now: DateTime<Utc>) -> Store
         .count(c)
         .await?)
 }
+
+fn columns() -> crate::lease::LeaseColumns<jobs::Column> {
+    crate::lease::LeaseColumns {
+        id: jobs::Column::Id,
+        status: jobs::Column::Status,
+        due: jobs::Column::DueAt,
+        order: jobs::Column::DueAt,
+        owner: jobs::Column::LeaseOwner,
+        until: jobs::Column::LeaseUntil,
+        attempts: jobs::Column::Attempts,
+        last_error: jobs::Column::LastError,
+    }
+}
+
+const STATUSES: crate::lease::Statuses = crate::lease::Statuses {
+    pending: JobStatus::Pending.as_str(),
+    failed: JobStatus::Failed.as_str(),
+};

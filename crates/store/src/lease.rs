@@ -14,6 +14,9 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 
+/// Errors are kept short: enough to tell an operator what went wrong.
+const MAX_ERROR_CHARS: usize = 500;
+
 /// The columns of a leased queue table.
 pub(crate) struct LeaseColumns<C> {
     pub id: C,
@@ -24,6 +27,14 @@ pub(crate) struct LeaseColumns<C> {
     pub order: C,
     pub owner: C,
     pub until: C,
+    pub attempts: C,
+    pub last_error: C,
+}
+
+/// The statuses a leased queue moves rows between.
+pub(crate) struct Statuses {
+    pub pending: &'static str,
+    pub failed: &'static str,
 }
 
 impl<C: ColumnTrait> LeaseColumns<C> {
@@ -80,4 +91,71 @@ where
         .all(c)
         .await?;
     Ok((token, rows))
+}
+
+/// Gives a row back after a failed attempt, if `token` still holds it: pending again from
+/// `retry_at`, or parked as failed when there is none. Records the attempts and the error.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn release_failed<E>(
+    c: &impl ConnectionTrait,
+    cols: &LeaseColumns<E::Column>,
+    statuses: &Statuses,
+    id: Uuid,
+    token: Uuid,
+    attempts: u32,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> StoreResult<()>
+where
+    E: EntityTrait,
+{
+    let status = if retry_at.is_some() {
+        statuses.pending
+    } else {
+        statuses.failed
+    };
+    let mut update = E::update_many()
+        .col_expr(cols.status, Expr::value(status))
+        .col_expr(
+            cols.attempts,
+            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        )
+        .col_expr(
+            cols.last_error,
+            Expr::value(error.chars().take(MAX_ERROR_CHARS).collect::<String>()),
+        )
+        .col_expr(cols.owner, Expr::value(Option::<Uuid>::None))
+        .col_expr(cols.until, Expr::value(Option::<DateTime<Utc>>::None));
+    if let Some(at) = retry_at {
+        update = update.col_expr(cols.due, Expr::value(at));
+    }
+    update
+        .filter(cols.id.eq(id))
+        .filter(cols.owner.eq(token))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Parked rows back to pending with fresh attempts, due at `now`: all of them, or the one
+/// named. Returns how many.
+pub(crate) async fn requeue_failed<E>(
+    c: &impl ConnectionTrait,
+    cols: &LeaseColumns<E::Column>,
+    statuses: &Statuses,
+    id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64>
+where
+    E: EntityTrait,
+{
+    let mut update = E::update_many()
+        .col_expr(cols.status, Expr::value(statuses.pending))
+        .col_expr(cols.attempts, Expr::value(0))
+        .col_expr(cols.due, Expr::value(now))
+        .filter(cols.status.eq(statuses.failed));
+    if let Some(id) = id {
+        update = update.filter(cols.id.eq(id));
+    }
+    Ok(update.exec(c).await?.rows_affected)
 }

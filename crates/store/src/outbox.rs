@@ -28,7 +28,7 @@ pub enum EventStatus {
 }
 
 impl EventStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Delivered => "delivered",
@@ -87,11 +87,6 @@ pub struct NewEvent {
     pub payload: String,
 }
 
-/// Stored errors are cut to the column's width (on a character boundary).
-fn clip(error: &str) -> String {
-    error.chars().take(500).collect()
-}
-
 /// Writes the events in the caller's transaction; they become visible with its commit.
 pub async fn insert(
     c: &impl ConnectionTrait,
@@ -134,14 +129,7 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> StoreResult<(Uuid, Vec<StoredEvent>)> {
-    let cols = crate::lease::LeaseColumns {
-        id: events::Column::Id,
-        status: events::Column::Status,
-        due: events::Column::AvailableAt,
-        order: events::Column::CreatedAt,
-        owner: events::Column::LeaseOwner,
-        until: events::Column::LeaseUntil,
-    };
+    let cols = columns();
     let pending = EventStatus::Pending.as_str();
     let (token, rows) =
         crate::lease::claim::<events::Entity>(c, &cols, pending, now, lease_until, limit).await?;
@@ -194,34 +182,17 @@ pub async fn mark_failed(
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> StoreResult<()> {
-    let status = match retry_at {
-        Some(_) => EventStatus::Pending,
-        None => EventStatus::Failed,
-    };
-    let mut update = events::Entity::update_many()
-        .col_expr(events::Column::Status, Expr::value(status.as_str()))
-        .col_expr(
-            events::Column::Attempts,
-            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
-        )
-        .col_expr(events::Column::LastError, Expr::value(clip(error)))
-        .col_expr(
-            events::Column::LeaseOwner,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            events::Column::LeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        );
-    if let Some(at) = retry_at {
-        update = update.col_expr(events::Column::AvailableAt, Expr::value(at));
-    }
-    update
-        .filter(events::Column::Id.eq(id))
-        .filter(events::Column::LeaseOwner.eq(token))
-        .exec(c)
-        .await?;
-    Ok(())
+    crate::lease::release_failed::<events::Entity>(
+        c,
+        &columns(),
+        &STATUSES,
+        id,
+        token,
+        attempts,
+        error,
+        retry_at,
+    )
+    .await
 }
 
 /// Parked events back to pending with fresh attempts: all of them, or the one named.
@@ -231,18 +202,7 @@ pub async fn retry_failed(
     id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
-    let mut update = events::Entity::update_many()
-        .col_expr(
-            events::Column::Status,
-            Expr::value(EventStatus::Pending.as_str()),
-        )
-        .col_expr(events::Column::Attempts, Expr::value(0))
-        .col_expr(events::Column::AvailableAt, Expr::value(now))
-        .filter(events::Column::Status.eq(EventStatus::Failed.as_str()));
-    if let Some(id) = id {
-        update = update.filter(events::Column::Id.eq(id));
-    }
-    Ok(update.exec(c).await?.rows_affected)
+    crate::lease::requeue_failed::<events::Entity>(c, &columns(), &STATUSES, id, now).await
 }
 
 /// Events in `status`, newest first, keyset-paged by id.
@@ -357,3 +317,21 @@ pub async fn record_processed(
         .collect();
     crate::insert_many(c, rows).await
 }
+
+fn columns() -> crate::lease::LeaseColumns<events::Column> {
+    crate::lease::LeaseColumns {
+        id: events::Column::Id,
+        status: events::Column::Status,
+        due: events::Column::AvailableAt,
+        order: events::Column::CreatedAt,
+        owner: events::Column::LeaseOwner,
+        until: events::Column::LeaseUntil,
+        attempts: events::Column::Attempts,
+        last_error: events::Column::LastError,
+    }
+}
+
+const STATUSES: crate::lease::Statuses = crate::lease::Statuses {
+    pending: EventStatus::Pending.as_str(),
+    failed: EventStatus::Failed.as_str(),
+};
