@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod addresses;
+pub mod cart;
 pub mod catalog;
 pub mod clock;
 mod error;
@@ -21,6 +22,7 @@ pub mod sellers;
 pub mod tokens;
 pub mod tx;
 pub mod views;
+pub mod wishlist;
 mod worker;
 
 use std::sync::Arc;
@@ -157,6 +159,14 @@ impl Services {
 
     pub fn sellers(&self) -> sellers::Sellers<'_> {
         sellers::Sellers::new(self)
+    }
+
+    pub fn cart(&self) -> cart::Cart<'_> {
+        cart::Cart::new(self)
+    }
+
+    pub fn wishlist(&self) -> wishlist::Wishlist<'_> {
+        wishlist::Wishlist::new(self)
     }
 
     pub fn catalog(&self) -> catalog::Catalog<'_> {

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod addresses;
+pub mod cart;
 pub mod catalog;
 mod connect;
 pub mod entities;
@@ -19,6 +20,7 @@ mod lease;
 pub mod migrations;
 pub mod outbox;
 pub mod sellers;
+pub mod wishlist;
 
 pub use connect::{Backend, DbSettings, PoolStats, connect, pool_stats};
 pub use error::{StoreError, StoreResult, UNIQUE_INDEXES};

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cart;
 pub mod categories;
 pub mod files;
 pub mod images;
@@ -11,6 +12,7 @@ pub mod ops;
 pub mod products;
 pub mod search;
 pub mod sellers;
+pub mod wishlist;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -26,4 +28,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(products::router())
         .merge(images::router())
         .merge(search::router())
+        .merge(cart::router())
+        .merge(wishlist::router())
 }

@@ -12,6 +12,7 @@ mod addresses;
 mod authorization;
 mod binary;
 mod bounds;
+mod cart;
 mod catalog;
 mod concurrency;
 mod conventions;
@@ -28,3 +29,4 @@ mod search;
 mod sellers;
 
 mod tokens;
+mod wishlist;

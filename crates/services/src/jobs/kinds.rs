@@ -125,6 +125,25 @@ impl Job for PruneIdempotencyKeys {
     }
 }
 
+/// Deletes carts 7 days after their last change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExpireCarts {}
+
+#[async_trait::async_trait]
+impl Job for ExpireCarts {
+    const KIND: &'static str = "expire_carts";
+    const MAX_ATTEMPTS: u32 = u32::MAX;
+    const EVERY: Option<Duration> = Some(Duration::from_secs(3_600));
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let n = crate::cart::expire(services).await?;
+        if n > 0 {
+            tracing::info!(carts = n, "expired carts deleted");
+        }
+        Ok(())
+    }
+}
+
 /// What the runner does after a job of this kind succeeded.
 pub(super) struct Outcome {
     pub every: Option<Duration>,
@@ -148,17 +167,19 @@ pub(super) async fn dispatch(
         SweepImages::KIND => go::<SweepImages>(services, payload).await,
         PruneEvents::KIND => go::<PruneEvents>(services, payload).await,
         PruneIdempotencyKeys::KIND => go::<PruneIdempotencyKeys>(services, payload).await,
+        ExpireCarts::KIND => go::<ExpireCarts>(services, payload).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
 
 /// The kinds that re-queue themselves after each run (housekeeping): one of each is always
 /// queued.
-pub const RECURRING: [&str; 4] = [
+pub const RECURRING: [&str; 5] = [
     PurgeRefreshTokens::KIND,
     SweepImages::KIND,
     PruneEvents::KIND,
     PruneIdempotencyKeys::KIND,
+    ExpireCarts::KIND,
 ];
 
 /// Queues each recurring job once (a dedup key per kind): on every start, harmlessly.
@@ -185,6 +206,7 @@ pub(super) async fn requeue(
         SweepImages::KIND => tx.enqueue(&SweepImages {}, due_at, key).await?,
         PruneEvents::KIND => tx.enqueue(&PruneEvents {}, due_at, key).await?,
         PruneIdempotencyKeys::KIND => tx.enqueue(&PruneIdempotencyKeys {}, due_at, key).await?,
+        ExpireCarts::KIND => tx.enqueue(&ExpireCarts {}, due_at, key).await?,
         _ => false,
     };
     Ok(())

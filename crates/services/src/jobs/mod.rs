@@ -12,7 +12,8 @@ mod kinds;
 mod runner;
 
 pub use kinds::{
-    PruneEvents, PruneIdempotencyKeys, PurgeRefreshTokens, RECURRING, SendMail, SweepImages,
+    ExpireCarts, PruneEvents, PruneIdempotencyKeys, PurgeRefreshTokens, RECURRING, SendMail,
+    SweepImages,
 };
 pub use runner::{JobRunner, JobSettings};
 

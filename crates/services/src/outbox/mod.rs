@@ -92,6 +92,11 @@ pub struct Outbox {
     wake: Notify,
     /// Told after every round that delivered or failed something (for `settle`).
     progressed: Notify,
+    /// One round at a time in this process. The search subscriber writes the documents it
+    /// read into the index outside the database transaction, so two overlapping rounds (the
+    /// relay loop and a `settle`) could let the one that read earlier commit later and put
+    /// an older document back.
+    round: tokio::sync::Mutex<()>,
 }
 
 /// What one relay round did.
@@ -119,6 +124,7 @@ impl Outbox {
             settings,
             wake: Notify::new(),
             progressed: Notify::new(),
+            round: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -138,6 +144,7 @@ impl Outbox {
 
     /// Claims one batch and delivers it to every subscriber.
     pub async fn round(&self, services: &Services) -> ServiceResult<RoundReport> {
+        let _one_at_a_time = self.round.lock().await;
         let db = &services.db;
         let now = services.clock.now();
         let lease =

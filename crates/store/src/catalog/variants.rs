@@ -43,6 +43,24 @@ pub async fn list_variants(
         .collect())
 }
 
+/// Live variants among `ids` (any order; deleted or missing ones are left out).
+pub async fn find_variants(
+    c: &impl ConnectionTrait,
+    ids: &[VariantId],
+) -> StoreResult<Vec<Variant>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(variants::Entity::find()
+        .filter(variants::Column::Id.is_in(uuids(ids)))
+        .filter(variants::Column::DeletedAt.is_null())
+        .all(c)
+        .await?
+        .into_iter()
+        .map(Variant::from)
+        .collect())
+}
+
 pub async fn count_variants(c: &impl ConnectionTrait, product_id: ProductId) -> StoreResult<u64> {
     Ok(variants::Entity::find()
         .filter(variants::Column::ProductId.eq(product_id.uuid()))

@@ -2,6 +2,8 @@
 //! records instead; the entities are public for tests that check rows directly.
 
 pub mod addresses;
+pub mod cart_lines;
+pub mod carts;
 pub mod categories;
 pub mod email_codes;
 pub mod idempotency_keys;
@@ -19,3 +21,4 @@ pub mod seller_applications;
 pub mod sellers;
 pub mod users;
 pub mod variants;
+pub mod wishlist_items;

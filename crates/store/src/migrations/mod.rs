@@ -9,6 +9,7 @@ mod m20261122_000002_catalog;
 mod m20261122_000003_product_images;
 mod m20261201_000004_outbox_and_jobs;
 mod m20261202_000005_idempotency;
+mod m20261202_000006_carts_and_wishlists;
 
 pub use lock::MigrationLock;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_product_images::Migration),
             Box::new(m20261201_000004_outbox_and_jobs::Migration),
             Box::new(m20261202_000005_idempotency::Migration),
+            Box::new(m20261202_000006_carts_and_wishlists::Migration),
         ]
     }
 }

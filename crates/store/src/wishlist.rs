@@ -1,0 +1,89 @@
+//! Wishlists ("likes", 찜): the products a user likes, newest first.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
+
+use jangteo_core::ids::{ProductId, UserId};
+
+use crate::entities::wishlist_items as items;
+use crate::{StoreResult, uuids};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Like {
+    pub product_id: ProductId,
+    pub liked_at: DateTime<Utc>,
+}
+
+/// Likes a product; liking it again changes nothing. Returns whether it is new.
+pub async fn like(
+    c: &impl ConnectionTrait,
+    user: UserId,
+    product: ProductId,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let res = items::Entity::insert(
+        items::Model {
+            user_id: user.uuid(),
+            product_id: product.uuid(),
+            created_at: now,
+        }
+        .into_active_model(),
+    )
+    .on_conflict(
+        OnConflict::columns([items::Column::UserId, items::Column::ProductId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(c)
+    .await;
+    match res {
+        Ok(n) => Ok(n == 1),
+        // SeaORM reports an insert that did nothing as "no record inserted".
+        Err(sea_orm::DbErr::RecordNotInserted) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Unlikes the given products; returns how many were liked.
+pub async fn unlike(
+    c: &impl ConnectionTrait,
+    user: UserId,
+    products: &[ProductId],
+) -> StoreResult<u64> {
+    if products.is_empty() {
+        return Ok(0);
+    }
+    Ok(items::Entity::delete_many()
+        .filter(items::Column::UserId.eq(user.uuid()))
+        .filter(items::Column::ProductId.is_in(uuids(products)))
+        .exec(c)
+        .await?
+        .rows_affected)
+}
+
+/// The user's likes, newest first.
+pub async fn list(c: &impl ConnectionTrait, user: UserId) -> StoreResult<Vec<Like>> {
+    Ok(items::Entity::find()
+        .filter(items::Column::UserId.eq(user.uuid()))
+        .order_by_desc(items::Column::CreatedAt)
+        .order_by_desc(items::Column::ProductId)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|m| Like {
+            product_id: m.product_id.into(),
+            liked_at: m.created_at,
+        })
+        .collect())
+}
+
+pub async fn count(c: &impl ConnectionTrait, user: UserId) -> StoreResult<u64> {
+    Ok(items::Entity::find()
+        .filter(items::Column::UserId.eq(user.uuid()))
+        .count(c)
+        .await?)
+}
