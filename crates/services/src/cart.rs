@@ -130,17 +130,31 @@ impl<'a> Cart<'a> {
             .ok_or_else(|| FieldErrors::single("variant_id", "required", "variant_id is required"));
         let quantity = rules::line_quantity("quantity", quantity);
         let (variant_id, quantity) = FieldErrors::new().all((variant, quantity))?;
-        let variant = catalog_store::find_variants(self.s.db(), &[variant_id])
+        let tx = self.begin(user).await?;
+        self.add_in(&tx, user, variant_id, quantity).await?;
+        tx.commit().await?;
+        self.view(user).await
+    }
+
+    /// Adds a line (or to a line) inside a unit of work begun by [`Self::begin`]: the
+    /// variant must be on sale, the cart not full, the line at most 999 units.
+    pub(crate) async fn add_in(
+        &self,
+        tx: &UnitOfWork<'_>,
+        user: UserId,
+        variant_id: VariantId,
+        quantity: i64,
+    ) -> ServiceResult<()> {
+        let variant = catalog_store::find_variants(tx.conn(), &[variant_id])
             .await?
             .pop()
             .ok_or(ServiceError::NotFound("variant"))?;
         // Only what shoppers can see goes in a cart: a draft's variant is as good as missing.
-        catalog_store::find_product(self.s.db(), variant.product_id)
+        catalog_store::find_product(tx.conn(), variant.product_id)
             .await
             .ok()
             .filter(|p| p.status.is_public())
             .ok_or(ServiceError::NotFound("variant"))?;
-        let tx = self.begin(user).await?;
         let is_new = store::line(tx.conn(), user, variant_id).await?.is_none();
         if is_new && store::count_lines(tx.conn(), user).await? >= rules::MAX_LINES {
             return Err(ServiceError::conflict(
@@ -159,8 +173,7 @@ impl<'a> Cart<'a> {
                 ),
             ));
         }
-        tx.commit().await?;
-        self.view(user).await
+        Ok(())
     }
 
     /// Changes a line's quantity and/or whether it is selected.
@@ -214,7 +227,7 @@ impl<'a> Cart<'a> {
 
     /// A unit of work on the user's cart: an expired cart is emptied first (so a change
     /// never revives old lines), then its last change is stamped now.
-    async fn begin(&self, user: UserId) -> ServiceResult<UnitOfWork<'a>> {
+    pub(crate) async fn begin(&self, user: UserId) -> ServiceResult<UnitOfWork<'a>> {
         let tx = self.s.begin().await?;
         let now = self.s.clock().now();
         if let Some(last) = store::last_change(tx.conn(), user).await?

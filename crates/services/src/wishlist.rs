@@ -88,9 +88,9 @@ impl<'a> Wishlist<'a> {
             .collect())
     }
 
-    /// Puts the given liked products in the cart and unlikes them. Every item is checked
-    /// first (a product with several variants needs `variant_id`), so a bad item moves
-    /// nothing.
+    /// Puts the given liked products in the cart and unlikes them, in one unit of work: a
+    /// bad item (a product with several variants and no `variant_id`, a full cart, a line
+    /// over 999 units) moves nothing.
     pub async fn move_to_cart(&self, user: UserId, items: &[MoveItem]) -> ServiceResult<CartView> {
         let liked = store::list(self.s.db(), user).await?;
         let mut errors = FieldErrors::new();
@@ -124,12 +124,15 @@ impl<'a> Wishlist<'a> {
             }
         }
         errors.finish(())?;
+        // One unit of work: every item reaches the cart and leaves the wishlist, or none.
         let cart = self.s.cart();
+        let tx = cart.begin(user).await?;
         for (_, variant, quantity) in &moves {
-            cart.add(user, Some(*variant), Some(*quantity)).await?;
+            cart.add_in(&tx, user, *variant, *quantity).await?;
         }
         let moved: Vec<ProductId> = moves.iter().map(|m| m.0).collect();
-        self.unlike(user, &moved).await?;
+        store::unlike(tx.conn(), user, &moved).await?;
+        tx.commit().await?;
         cart.view(user).await
     }
 }

@@ -1,16 +1,15 @@
 //! Wishlists ("likes", 찜): the products a user likes, newest first.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use jangteo_core::ids::{ProductId, UserId};
 
 use crate::entities::wishlist_items as items;
-use crate::{StoreResult, uuids};
+use crate::{StoreError, StoreResult, uuids};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Like {
@@ -18,33 +17,38 @@ pub struct Like {
     pub liked_at: DateTime<Utc>,
 }
 
-/// Likes a product; liking it again changes nothing. Returns whether it is new.
+/// Likes a product; liking it again changes nothing. Returns whether it is new. Runs in the
+/// caller's transaction; the insert sits under a savepoint so that a racing second like
+/// (the primary key refuses it) leaves that transaction usable on PostgreSQL.
 pub async fn like(
-    c: &impl ConnectionTrait,
+    c: &DatabaseTransaction,
     user: UserId,
     product: ProductId,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let res = items::Entity::insert(
-        items::Model {
-            user_id: user.uuid(),
-            product_id: product.uuid(),
-            created_at: now,
+    if items::Entity::find_by_id((user.uuid(), product.uuid()))
+        .one(c)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let sp = c.begin().await?;
+    let row = items::Model {
+        user_id: user.uuid(),
+        product_id: product.uuid(),
+        created_at: now,
+    };
+    match crate::insert_one(&sp, row.into_active_model()).await {
+        Ok(()) => {
+            sp.commit().await?;
+            Ok(true)
         }
-        .into_active_model(),
-    )
-    .on_conflict(
-        OnConflict::columns([items::Column::UserId, items::Column::ProductId])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(c)
-    .await;
-    match res {
-        Ok(n) => Ok(n == 1),
-        // SeaORM reports an insert that did nothing as "no record inserted".
-        Err(sea_orm::DbErr::RecordNotInserted) => Ok(false),
-        Err(e) => Err(e.into()),
+        Err(StoreError::Conflict { .. }) => {
+            sp.rollback().await?;
+            Ok(false)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -135,3 +135,50 @@ async fn likes_are_listed_removed_and_moved_to_the_cart() {
     );
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_move_that_fails_midway_moves_nothing() {
+    let app = spawn_app().await;
+    let seller = app.seller("move.seller@example.com").await;
+    let first = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("첫째", 1_000).variant("MOVE-1", 10),
+        )
+        .await;
+    let full = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("가득", 1_000).variant("MOVE-2", 10),
+        )
+        .await;
+    let (first_id, full_id) = (
+        first["id"].as_str().unwrap().to_owned(),
+        full["id"].as_str().unwrap().to_owned(),
+    );
+    let choi = app.user("choi.move@example.com").await;
+    like(&app, &choi, &first_id).await;
+    like(&app, &choi, &full_id).await;
+    let full_variant = variant_id(&full, 0).to_string();
+    let res = app
+        .post_auth(
+            "/api/v1/cart/items",
+            &choi.access,
+            json!({"variant_id": full_variant, "quantity": 999}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The first item would fit, the second would pass 999 units: neither moves.
+    let res = app
+        .post_auth(
+            "/api/v1/wishlist/to-cart",
+            &choi.access,
+            json!({"items": [{"product_id": first_id}, {"product_id": full_id}]}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "quantity_limit").await;
+    let cart = app.get_json("/api/v1/cart", Some(&choi.access)).await;
+    assert_eq!(cart["items"].as_array().unwrap().len(), 1, "{cart}");
+    assert_eq!(cart["items"][0]["quantity"], 999);
+    assert_eq!(likes(&app, &choi).await.len(), 2);
+}
