@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use uuid::Uuid;
 
+use crate::StoreResult;
 use crate::entities::idempotency_keys as keys;
-use crate::{StoreError, StoreResult};
 
 /// One use of a key: which operation, whose, the key, and a digest of the request.
 #[derive(Debug, Clone, Copy)]
@@ -91,10 +91,7 @@ pub async fn reserve(c: &DatabaseTransaction, k: KeyUse<'_>) -> StoreResult<Rese
     })
 }
 
-/// Inserts the key under a savepoint, so that a duplicate leaves the caller's transaction
-/// usable (PostgreSQL aborts a transaction on any failed statement otherwise).
 async fn try_insert(c: &DatabaseTransaction, k: &KeyUse<'_>) -> StoreResult<bool> {
-    let sp = c.begin().await?;
     let row = keys::Model {
         scope: k.scope.to_owned(),
         owner_id: k.owner_id,
@@ -104,17 +101,7 @@ async fn try_insert(c: &DatabaseTransaction, k: &KeyUse<'_>) -> StoreResult<bool
         created_at: k.now,
         expires_at: k.expires_at,
     };
-    match crate::insert_one(&sp, row.into_active_model()).await {
-        Ok(()) => {
-            sp.commit().await?;
-            Ok(true)
-        }
-        Err(StoreError::Conflict { .. }) => {
-            sp.rollback().await?;
-            Ok(false)
-        }
-        Err(e) => Err(e),
-    }
+    crate::insert_unless_taken(c, row.into_active_model()).await
 }
 
 /// Records the result of the request that reserved the key (in the same transaction).

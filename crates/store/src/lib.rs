@@ -73,6 +73,28 @@ pub(crate) fn uuids<T: Copy + Into<uuid::Uuid>>(ids: &[T]) -> Vec<uuid::Uuid> {
     ids.iter().copied().map(Into::into).collect()
 }
 
+/// Inserts one row unless its key is taken; `false` when it was. The insert runs under a
+/// savepoint of the caller's transaction, so a duplicate (also one a racing transaction
+/// commits first) leaves that transaction usable — PostgreSQL aborts a transaction on any
+/// failed statement otherwise, and `ON CONFLICT DO NOTHING` is not portable to MariaDB.
+pub(crate) async fn insert_unless_taken<A>(c: &DatabaseTransaction, row: A) -> StoreResult<bool>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    let sp = c.begin().await?;
+    match insert_one(&sp, row).await {
+        Ok(()) => {
+            sp.commit().await?;
+            Ok(true)
+        }
+        Err(StoreError::Conflict { .. }) => {
+            sp.rollback().await?;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// An UPDATE or DELETE by id that touched no row means the row is not there (for the caller).
 pub(crate) fn touched(rows_affected: u64) -> StoreResult<()> {
     if rows_affected == 0 {

@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use jangteo_core::ids::{ProductId, UserId};
 
 use crate::entities::wishlist_items as items;
-use crate::{StoreError, StoreResult, uuids};
+use crate::{StoreResult, uuids};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Like {
@@ -33,23 +33,12 @@ pub async fn like(
     {
         return Ok(false);
     }
-    let sp = c.begin().await?;
     let row = items::Model {
         user_id: user.uuid(),
         product_id: product.uuid(),
         created_at: now,
     };
-    match crate::insert_one(&sp, row.into_active_model()).await {
-        Ok(()) => {
-            sp.commit().await?;
-            Ok(true)
-        }
-        Err(StoreError::Conflict { .. }) => {
-            sp.rollback().await?;
-            Ok(false)
-        }
-        Err(e) => Err(e),
-    }
+    crate::insert_unless_taken(c, row.into_active_model()).await
 }
 
 /// Unlikes the given products; returns how many were liked.
