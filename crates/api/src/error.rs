@@ -23,6 +23,19 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub errors: Vec<FieldError>,
+    /// The lines stock could not cover (409 `insufficient_stock`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shortages: Vec<ShortageBody>,
+}
+
+/// A line of an order that stock could not cover.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShortageBody {
+    pub variant_id: uuid::Uuid,
+    /// Units the order asked for.
+    pub requested: i64,
+    /// Units in stock when the order was refused.
+    pub available: i64,
 }
 
 #[derive(Debug)]
@@ -31,6 +44,7 @@ pub struct ApiError {
     pub code: String,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    pub shortages: Vec<ShortageBody>,
     pub retry_after_secs: Option<u64>,
     pub www_authenticate: bool,
 }
@@ -42,6 +56,7 @@ impl ApiError {
             code: code.to_owned(),
             detail: detail.into(),
             errors: Vec::new(),
+            shortages: Vec::new(),
             retry_after_secs: None,
             www_authenticate: false,
         }
@@ -119,6 +134,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.clone(),
             errors: self.errors.clone(),
+            shortages: self.shortages.clone(),
         }
     }
 }
@@ -153,6 +169,33 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::Conflict { code, detail } => {
                 ApiError::new(StatusCode::CONFLICT, code, detail)
+            }
+            ServiceError::OutOfStock(lines) => {
+                let detail = lines
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "variant {} has {} left of {} asked",
+                            l.variant_id, l.available, l.requested
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ApiError {
+                    shortages: lines
+                        .iter()
+                        .map(|l| ShortageBody {
+                            variant_id: l.variant_id.uuid(),
+                            requested: l.requested,
+                            available: l.available.max(0),
+                        })
+                        .collect(),
+                    ..ApiError::new(
+                        StatusCode::CONFLICT,
+                        "insufficient_stock",
+                        format!("not enough stock: {detail}"),
+                    )
+                }
             }
             ServiceError::Unprocessable { code, detail } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)

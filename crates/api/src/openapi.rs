@@ -32,6 +32,10 @@ pub fn application_statuses() -> utoipa::openapi::Object {
     string_enum(&["PENDING", "APPROVED", "REJECTED"])
 }
 
+pub fn order_statuses() -> utoipa::openapi::Object {
+    string_enum(&["PENDING", "ORDERED", "COMPLETE", "CANCELLED"])
+}
+
 /// The shared responses: (component name, status, description, headers).
 const SHARED: [(&str, &str, &str, &[&str]); 8] = [
     (

@@ -3,7 +3,7 @@
 //! applies an event at most once). The serialized form is stored, so variants and fields
 //! are only ever added, never renamed.
 
-use crate::ids::{CategoryId, ProductId, VariantId};
+use crate::ids::{CategoryId, OrderId, ProductId, UserId, VariantId};
 use crate::inventory::StockReason;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,17 @@ pub enum DomainEvent {
     /// A category's name (or place) changed: every product filed under it, or under one of
     /// its descendants, shows the new name.
     CategoryChanged { category_id: CategoryId },
+    /// An order was placed (stock reserved, payment pending). `from_cart`: its lines were the
+    /// buyer's selected cart lines of `variant_ids`, which leave the cart.
+    OrderPlaced {
+        order_id: OrderId,
+        buyer_id: UserId,
+        from_cart: bool,
+        variant_ids: Vec<VariantId>,
+    },
+    /// An order was cancelled and its stock returned (by the buyer, an admin, or its payment
+    /// deadline).
+    OrderCancelled { order_id: OrderId, buyer_id: UserId },
 }
 
 impl DomainEvent {
@@ -32,6 +43,8 @@ impl DomainEvent {
             Self::ProductChanged { .. } => "product_changed",
             Self::StockChanged { .. } => "stock_changed",
             Self::CategoryChanged { .. } => "category_changed",
+            Self::OrderPlaced { .. } => "order_placed",
+            Self::OrderCancelled { .. } => "order_cancelled",
         }
     }
 
@@ -41,7 +54,9 @@ impl DomainEvent {
             Self::ProductChanged { product_id } | Self::StockChanged { product_id, .. } => {
                 Some(*product_id)
             }
-            Self::CategoryChanged { .. } => None,
+            Self::CategoryChanged { .. }
+            | Self::OrderPlaced { .. }
+            | Self::OrderCancelled { .. } => None,
         }
     }
 }

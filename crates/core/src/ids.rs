@@ -79,6 +79,7 @@ typed_id!(
     AddressId,
     /// A seller application (the request to become a seller), not the seller.
     ApplicationId,
+    OrderId,
 );
 
 /// Lifts a slice of raw ids (as parsed from a request) into typed ones.

@@ -123,6 +123,64 @@ impl DeliveryStatus {
     }
 }
 
+/// Lines in one order (a cart holds at most 100 variants, so a whole cart fits).
+pub const MAX_LINES: usize = 100;
+/// Units of one variant in one order, as in a cart line.
+pub const MAX_LINE_QUANTITY: i64 = crate::cart::MAX_LINE_QUANTITY;
+/// How long a placed order waits for its payment unless the shop configures otherwise.
+pub const DEFAULT_PAYMENT_MINUTES: u32 = 15;
+
+/// A line the stock could not cover when the order was placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shortage {
+    pub variant_id: crate::ids::VariantId,
+    pub requested: i64,
+    /// Units in stock when the order was refused.
+    pub available: i64,
+}
+
+/// Why an order was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CancelReason {
+    /// The buyer cancelled it.
+    Buyer,
+    /// An admin cancelled it.
+    Admin,
+    /// Its payment deadline passed.
+    PaymentTimeout,
+}
+
+impl CancelReason {
+    pub const ALL: &'static [CancelReason] = &[Self::Buyer, Self::Admin, Self::PaymentTimeout];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Buyer => "BUYER",
+            Self::Admin => "ADMIN",
+            Self::PaymentTimeout => "PAYMENT_TIMEOUT",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// Merges the lines of one variant into one (a buy-now request may name a variant twice),
+/// keeping first-mention order, so two lines of one variant can never together take more
+/// than its stock unnoticed. Quantities add with saturation; the caller bounds them.
+pub fn merge_lines<V: Copy + Eq>(lines: &[(V, i64)]) -> Vec<(V, i64)> {
+    let mut out: Vec<(V, i64)> = Vec::with_capacity(lines.len());
+    for &(v, q) in lines {
+        match out.iter_mut().find(|(w, _)| *w == v) {
+            Some((_, total)) => *total = total.saturating_add(q),
+            None => out.push((v, q)),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +250,24 @@ mod tests {
         }
         assert_eq!(DeliveryStatus::InTransit.as_str(), "IN_TRANSIT");
         assert_eq!(PaymentStatus::parse("paid"), None);
+    }
+
+    #[test]
+    fn lines_of_one_variant_merge_in_first_mention_order() {
+        assert_eq!(
+            merge_lines(&[('a', 2), ('b', 1), ('a', 3)]),
+            vec![('a', 5), ('b', 1)]
+        );
+        assert_eq!(
+            merge_lines(&[('a', i64::MAX), ('a', 1)]),
+            vec![('a', i64::MAX)]
+        );
+    }
+
+    #[test]
+    fn cancel_reasons_round_trip() {
+        for r in CancelReason::ALL {
+            assert_eq!(CancelReason::parse(r.as_str()), Some(*r));
+        }
     }
 }

@@ -52,6 +52,8 @@ pub struct Config {
     pub outbox: jangteo_services::outbox::OutboxSettings,
     /// The durable job runner: concurrency, lease, polling.
     pub jobs: jangteo_services::jobs::JobSettings,
+    /// Checkout: how long a placed order waits for its payment (`payment_minutes`, 15).
+    pub orders: jangteo_services::orders::OrderSettings,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -112,6 +114,7 @@ impl Default for Config {
             files: FilesConfig::default(),
             outbox: Default::default(),
             jobs: Default::default(),
+            orders: Default::default(),
         }
     }
 }

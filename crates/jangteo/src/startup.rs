@@ -125,6 +125,10 @@ fn build_services(
         FilesBackend::S3 => FileStore::s3(&config.files.s3)?,
     };
     anyhow::ensure!(
+        (1..=24 * 60).contains(&config.orders.payment_minutes),
+        "orders.payment_minutes must be between 1 and 1440"
+    );
+    anyhow::ensure!(
         config.files.max_image_bytes > 0,
         "files.max_image_bytes must be positive"
     );
@@ -148,6 +152,7 @@ fn build_services(
             // be chosen here from configuration.
             bus: Arc::new(LocalBus::default()),
             gate: Arc::new(LocalGate::default()),
+            order_settings: config.orders.clone(),
         },
     ))
 }

@@ -11,6 +11,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// Stock could not cover these lines (409 `insufficient_stock`); nothing was taken.
+    #[error("not enough stock for {} line(s)", .0.len())]
+    OutOfStock(Vec<jangteo_core::order::Shortage>),
     /// Well-formed but unusable as sent (e.g. an idempotency key reused with another body).
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
@@ -63,6 +66,7 @@ impl ServiceError {
             Self::Validation(f) => Self::Validation(f.clone()),
             Self::NotFound(what) => Self::NotFound(what),
             Self::Conflict { code, detail } => Self::conflict(code, detail.clone()),
+            Self::OutOfStock(lines) => Self::OutOfStock(lines.clone()),
             Self::Unprocessable { code, detail } => Self::Unprocessable {
                 code,
                 detail: detail.clone(),

@@ -145,8 +145,34 @@ impl<'a> Inventory<'a> {
     }
 }
 
+/// After stock of `products` ran out or came back (and committed): an ON_SALE product with
+/// no stock left becomes SOLD_OUT, a SOLD_OUT one with stock again ON_SALE. It runs after
+/// the stock change's commit, not inside it, so the check reads every committed stock: two
+/// orders taking the last units of two variants of one product each check after their own
+/// commit, and the later one sees both gone. It never fails the change that caused it; a
+/// failure is logged and the next stock change of the product checks again.
+pub(crate) async fn sync_sold_out(s: &Services, products: &[ProductId]) {
+    for &product_id in products {
+        let result: ServiceResult<()> = async {
+            let mut tx = s.begin().await?;
+            let now = s.clock.now();
+            if catalog::sync_sold_out(tx.conn(), product_id, now)
+                .await?
+                .is_some()
+            {
+                tx.record(DomainEvent::ProductChanged { product_id });
+            }
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(%product_id, error = %e, "sold-out status not updated");
+        }
+    }
+}
+
 /// One stock change with its ledger row and its event, in the caller's unit of work.
-async fn change_in(
+pub(crate) async fn change_in(
     tx: &mut UnitOfWork<'_>,
     product_id: ProductId,
     change: &StockChange<'_>,
@@ -159,6 +185,10 @@ async fn change_in(
         });
     }
     let stock = store::stock_of(tx.conn(), change.variant_id).await?;
+    // Ran out (was above zero) or came back from zero: the product's status may follow.
+    if (change.delta < 0 && stock == 0) || (change.delta > 0 && stock == change.delta) {
+        tx.stock_turned(product_id);
+    }
     tx.record(DomainEvent::StockChanged {
         product_id,
         variant_id: change.variant_id,

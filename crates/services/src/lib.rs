@@ -14,6 +14,7 @@ pub mod images;
 pub mod inventory;
 pub mod jobs;
 pub mod mail;
+pub mod orders;
 pub mod outbox;
 pub mod passwords;
 pub mod ports;
@@ -60,6 +61,7 @@ pub struct Services {
     jobs: Arc<jobs::JobRunner>,
     bus: Arc<dyn ports::EventBus>,
     gate: Arc<dyn ports::AdmissionGate>,
+    order_settings: Arc<orders::OrderSettings>,
 }
 
 /// The adapters and settings `Services` is built from, chosen at start-up (`startup.rs`).
@@ -82,6 +84,7 @@ pub struct Adapters {
     pub bus: Arc<dyn ports::EventBus>,
     /// Counters that hold back flash-sale crowds before they reach the stock rows.
     pub gate: Arc<dyn ports::AdmissionGate>,
+    pub order_settings: orders::OrderSettings,
 }
 
 impl Services {
@@ -100,6 +103,7 @@ impl Services {
             jobs: Arc::new(a.jobs),
             bus: a.bus,
             gate: a.gate,
+            order_settings: Arc::new(a.order_settings),
         }
     }
 
@@ -179,5 +183,9 @@ impl Services {
 
     pub fn inventory(&self) -> inventory::Inventory<'_> {
         inventory::Inventory::new(self)
+    }
+
+    pub fn orders(&self) -> orders::Orders<'_> {
+        orders::Orders::new(self)
     }
 }

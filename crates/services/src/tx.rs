@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use jangteo_core::events::DomainEvent;
-use jangteo_core::ids::UserId;
+use jangteo_core::ids::{ProductId, UserId};
 use jangteo_store::idempotency::{self, KeyUse, Reservation};
 use jangteo_store::{DatabaseTransaction, TransactionTrait, outbox};
 use serde::Serialize;
@@ -26,6 +26,9 @@ pub struct UnitOfWork<'s> {
     jobs_enqueued: bool,
     /// A key reserved by this unit, until its result is recorded.
     open_key: Option<(&'static str, UserId, String)>,
+    /// Products whose stock ran out or came back: their SOLD_OUT status is checked after
+    /// the commit (see `inventory::sync_sold_out`).
+    stock_turned: Vec<ProductId>,
 }
 
 impl Services {
@@ -39,6 +42,7 @@ impl Services {
             seen: HashSet::new(),
             jobs_enqueued: false,
             open_key: None,
+            stock_turned: Vec::new(),
         })
     }
 }
@@ -58,6 +62,13 @@ impl<'s> UnitOfWork<'s> {
     pub fn record(&mut self, event: DomainEvent) {
         if self.seen.insert(event.clone()) {
             self.events.push(event);
+        }
+    }
+
+    /// Notes that a variant of `product` ran out of stock or got stock back.
+    pub(crate) fn stock_turned(&mut self, product: ProductId) {
+        if !self.stock_turned.contains(&product) {
+            self.stock_turned.push(product);
         }
     }
 
@@ -159,6 +170,7 @@ impl<'s> UnitOfWork<'s> {
             events,
             jobs_enqueued,
             open_key,
+            stock_turned,
             ..
         } = self;
         // A key committed without its result would make every retry wait forever.
@@ -190,6 +202,10 @@ impl<'s> UnitOfWork<'s> {
         }
         if jobs_enqueued {
             s.jobs.wake();
+        }
+        if !stock_turned.is_empty() {
+            // Boxed: it commits units of work of its own.
+            Box::pin(crate::inventory::sync_sold_out(s, &stock_turned)).await;
         }
         Ok(())
     }

@@ -226,3 +226,20 @@ pub async fn expire_before(c: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> S
         .await?
         .rows_affected)
 }
+
+/// Removes the lines of `variants` (the lines an order took); returns how many.
+pub async fn remove_lines(
+    c: &impl ConnectionTrait,
+    user: UserId,
+    variants: &[VariantId],
+) -> StoreResult<u64> {
+    if variants.is_empty() {
+        return Ok(0);
+    }
+    Ok(lines::Entity::delete_many()
+        .filter(lines::Column::UserId.eq(user.uuid()))
+        .filter(lines::Column::VariantId.is_in(uuids(variants)))
+        .exec(c)
+        .await?
+        .rows_affected)
+}

@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod jobs;
 mod lease;
 pub mod migrations;
+pub mod orders;
 pub mod outbox;
 pub mod sellers;
 pub mod wishlist;

@@ -9,6 +9,7 @@ pub mod files;
 pub mod images;
 pub mod me;
 pub mod ops;
+pub mod orders;
 pub mod products;
 pub mod search;
 pub mod sellers;
@@ -30,4 +31,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(search::router())
         .merge(cart::router())
         .merge(wishlist::router())
+        .merge(orders::router())
 }

@@ -24,6 +24,7 @@ mod inventory;
 mod jobs;
 mod mail_smtp;
 mod ops;
+mod orders;
 mod outbox;
 mod search;
 mod sellers;

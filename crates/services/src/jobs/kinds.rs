@@ -144,6 +144,27 @@ impl Job for ExpireCarts {
     }
 }
 
+/// Cancels PENDING orders whose payment deadline passed and returns their stock.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CancelOverdueOrders {}
+
+#[async_trait::async_trait]
+impl Job for CancelOverdueOrders {
+    const KIND: &'static str = "cancel_overdue_orders";
+    const MAX_ATTEMPTS: u32 = u32::MAX;
+    // Often: an unpaid order holds stock other buyers want. Payment confirmation checks the
+    // deadline itself, so this only decides how soon the units are back on sale.
+    const EVERY: Option<Duration> = Some(Duration::from_secs(30));
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let n = crate::orders::cancel_overdue(services).await?;
+        if n > 0 {
+            tracing::info!(orders = n, "unpaid orders cancelled at their deadline");
+        }
+        Ok(())
+    }
+}
+
 /// What the runner does after a job of this kind succeeded.
 pub(super) struct Outcome {
     pub every: Option<Duration>,
@@ -168,18 +189,20 @@ pub(super) async fn dispatch(
         PruneEvents::KIND => go::<PruneEvents>(services, payload).await,
         PruneIdempotencyKeys::KIND => go::<PruneIdempotencyKeys>(services, payload).await,
         ExpireCarts::KIND => go::<ExpireCarts>(services, payload).await,
+        CancelOverdueOrders::KIND => go::<CancelOverdueOrders>(services, payload).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
 
 /// The kinds that re-queue themselves after each run (housekeeping): one of each is always
 /// queued.
-pub const RECURRING: [&str; 5] = [
+pub const RECURRING: [&str; 6] = [
     PurgeRefreshTokens::KIND,
     SweepImages::KIND,
     PruneEvents::KIND,
     PruneIdempotencyKeys::KIND,
     ExpireCarts::KIND,
+    CancelOverdueOrders::KIND,
 ];
 
 /// Queues each recurring job once (a dedup key per kind): on every start, harmlessly.
@@ -207,6 +230,7 @@ pub(super) async fn requeue(
         PruneEvents::KIND => tx.enqueue(&PruneEvents {}, due_at, key).await?,
         PruneIdempotencyKeys::KIND => tx.enqueue(&PruneIdempotencyKeys {}, due_at, key).await?,
         ExpireCarts::KIND => tx.enqueue(&ExpireCarts {}, due_at, key).await?,
+        CancelOverdueOrders::KIND => tx.enqueue(&CancelOverdueOrders {}, due_at, key).await?,
         _ => false,
     };
     Ok(())

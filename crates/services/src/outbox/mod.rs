@@ -23,7 +23,7 @@ use jangteo_store::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-pub use subscribers::{SalesCounter, SearchIndexer};
+pub use subscribers::{CartCleanup, SalesCounter, SearchIndexer};
 
 use crate::{ServiceError, ServiceResult, Services};
 
@@ -116,8 +116,11 @@ impl Outbox {
     /// The relay with today's subscribers (search index, sales counters) and any extra
     /// ones (tests add their own).
     pub fn new(settings: OutboxSettings, extra: Vec<Arc<dyn Subscriber>>) -> Self {
-        let mut subscribers: Vec<Arc<dyn Subscriber>> =
-            vec![Arc::new(SearchIndexer), Arc::new(SalesCounter)];
+        let mut subscribers: Vec<Arc<dyn Subscriber>> = vec![
+            Arc::new(SearchIndexer),
+            Arc::new(SalesCounter),
+            Arc::new(CartCleanup),
+        ];
         subscribers.extend(extra);
         Self {
             subscribers,

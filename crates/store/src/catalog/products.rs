@@ -98,3 +98,53 @@ pub async fn soft_delete_product(
         .await?;
     crate::touched(res.rows_affected)
 }
+
+/// Puts an ON_SALE product whose live variants have no stock left to SOLD_OUT, or a
+/// SOLD_OUT one with stock again back to ON_SALE; returns the new status when it changed.
+/// Each move is one conditional UPDATE that reads the committed stock, so run it after the
+/// stock change committed: of two orders taking the last units of two variants, the
+/// later commit's check sees both.
+pub async fn sync_sold_out(
+    c: &impl ConnectionTrait,
+    id: ProductId,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<jangteo_core::catalog::ProductStatus>> {
+    use jangteo_core::catalog::ProductStatus;
+    use sea_orm::sea_query::{ExprTrait, Query};
+
+    use crate::entities::variants;
+
+    let in_stock = || {
+        Query::select()
+            .expr(Expr::val(1))
+            .from(variants::Entity)
+            .and_where(Expr::col((variants::Entity, variants::Column::ProductId)).eq(id.uuid()))
+            .and_where(Expr::col((variants::Entity, variants::Column::DeletedAt)).is_null())
+            .and_where(Expr::col((variants::Entity, variants::Column::Stock)).gt(0))
+            .to_owned()
+    };
+    for (from, to, exists) in [
+        (ProductStatus::OnSale, ProductStatus::SoldOut, false),
+        (ProductStatus::SoldOut, ProductStatus::OnSale, true),
+    ] {
+        let cond = if exists {
+            Expr::exists(in_stock())
+        } else {
+            Expr::exists(in_stock()).not()
+        };
+        let moved = products::Entity::update_many()
+            .col_expr(products::Column::Status, Expr::value(to.as_str()))
+            .col_expr(products::Column::UpdatedAt, Expr::value(at))
+            .filter(products::Column::Id.eq(id.uuid()))
+            .filter(products::Column::Status.eq(from.as_str()))
+            .filter(products::Column::DeletedAt.is_null())
+            .filter(cond)
+            .exec(c)
+            .await?
+            .rows_affected;
+        if moved == 1 {
+            return Ok(Some(to));
+        }
+    }
+    Ok(None)
+}

@@ -10,6 +10,7 @@ mod m20261122_000003_product_images;
 mod m20261201_000004_outbox_and_jobs;
 mod m20261202_000005_idempotency;
 mod m20261202_000006_carts_and_wishlists;
+mod m20261203_000007_orders;
 
 pub use lock::MigrationLock;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_outbox_and_jobs::Migration),
             Box::new(m20261202_000005_idempotency::Migration),
             Box::new(m20261202_000006_carts_and_wishlists::Migration),
+            Box::new(m20261203_000007_orders::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod fixtures;
 mod http;
 mod invariants;
 mod mail;
+mod shoppers;
 
 pub use app::*;
 pub use db::*;
@@ -14,3 +15,4 @@ pub use fixtures::*;
 pub use http::*;
 pub use invariants::*;
 pub use mail::*;
+pub use shoppers::*;

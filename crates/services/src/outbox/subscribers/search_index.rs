@@ -21,8 +21,8 @@ impl Subscriber for SearchIndexer {
         "search_index"
     }
 
-    fn wants(&self, _event: &DomainEvent) -> bool {
-        true
+    fn wants(&self, event: &DomainEvent) -> bool {
+        event.product_id().is_some() || matches!(event, DomainEvent::CategoryChanged { .. })
     }
 
     async fn apply(
@@ -54,6 +54,7 @@ impl Subscriber for SearchIndexer {
                     let subtree = store::subtree_ids(tx, &root).await?;
                     products.extend(store::products_in_categories(tx, &subtree).await?);
                 }
+                DomainEvent::OrderPlaced { .. } | DomainEvent::OrderCancelled { .. } => {}
             }
         }
         let ids: Vec<ProductId> = products.into_iter().collect();

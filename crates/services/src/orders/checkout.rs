@@ -1,0 +1,385 @@
+//! Placing an order. One unit of work: the idempotency key first (its read must see what
+//! other transactions committed), then the lines priced from current rows, then the stock of
+//! every line taken by a conditional UPDATE in variant-id order — two orders sharing
+//! variants lock them in the same order, so PostgreSQL and MySQL never deadlock them — and
+//! the order written. Buyers of different products never wait for each other: there is no
+//! lock but the rows of the variants bought.
+
+use std::collections::BTreeMap;
+
+use jangteo_core::FieldErrors;
+use jangteo_core::cart as cart_rules;
+use jangteo_core::catalog::variant_price;
+use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::{AddressId, OrderId, UserId, VariantId};
+use jangteo_core::inventory::StockReason;
+use jangteo_core::money::{Currency, Money};
+use jangteo_core::order::{self as rules, OrderStatus, Shortage};
+use jangteo_core::pricing::{PricedLine, ShippingRule, order_totals};
+use jangteo_store::catalog::{self as catalog_store, Product, Variant};
+use jangteo_store::inventory::{self as stock_store, StockChange};
+use jangteo_store::orders::{self as store, Order, OrderLine, ShipTo, Shipment};
+use jangteo_store::{addresses, cart as cart_store};
+
+use super::{OrderView, Orders};
+use crate::error::NotFoundAs;
+use crate::idempotency::{IdempotentRequest, Replayable};
+use crate::inventory::change_in;
+use crate::tokens::Principal;
+use crate::tx::UnitOfWork;
+use crate::{ServiceError, ServiceResult};
+
+const PLACE_SCOPE: &str = "orders.place";
+
+/// One "buy now" line as sent.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckoutItem {
+    pub variant_id: Option<VariantId>,
+    pub quantity: Option<i64>,
+}
+
+/// What to order: the selected cart lines (`from_cart`) or the `items` named, shipped to
+/// an address of the buyer's address book.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutInput {
+    pub address_id: Option<AddressId>,
+    pub from_cart: Option<bool>,
+    pub items: Option<Vec<CheckoutItem>>,
+}
+
+/// Variants and quantities, one entry per variant.
+type Lines = Vec<(VariantId, i64)>;
+
+/// The lines wanted, merged by variant, in the order first named.
+struct Wanted {
+    lines: Lines,
+    from_cart: bool,
+}
+
+impl Orders<'_> {
+    /// Places an order; with an idempotency key, a retry answers with the order the first
+    /// request placed.
+    pub async fn place(
+        &self,
+        buyer: Principal,
+        input: CheckoutInput,
+        idempotency: Option<&IdempotentRequest>,
+    ) -> ServiceResult<Replayable<OrderView>> {
+        let (address_id, items) = validate(&input)?;
+        let mut tx = self.s.begin().await?;
+        if let Some(request) = idempotency
+            && let Some(first) = tx
+                .reserve_key::<OrderId>(PLACE_SCOPE, buyer.user_id, request)
+                .await?
+        {
+            tx.rollback().await?;
+            return Ok(Replayable::replayed(self.get(buyer, first).await?));
+        }
+        let wanted = match items {
+            Some(items) => Wanted {
+                lines: items,
+                from_cart: false,
+            },
+            None => selected_cart_lines(&tx, buyer.user_id, self.s.clock().now()).await?,
+        };
+        let view = self
+            .place_in(&mut tx, buyer.user_id, address_id, &wanted)
+            .await?;
+        if idempotency.is_some() {
+            tx.complete_key(&view.order.id).await?;
+        }
+        tx.commit().await?;
+        Ok(Replayable::fresh(view))
+    }
+
+    async fn place_in(
+        &self,
+        tx: &mut UnitOfWork<'_>,
+        buyer: UserId,
+        address_id: AddressId,
+        wanted: &Wanted,
+    ) -> ServiceResult<OrderView> {
+        let now = self.s.clock().now();
+        let address = addresses::find_owned(tx.conn(), buyer, address_id)
+            .await
+            .not_found_as("address")?;
+        let ids: Vec<VariantId> = wanted.lines.iter().map(|(v, _)| *v).collect();
+        let variants = catalog_store::find_variants(tx.conn(), &ids).await?;
+        let mut product_ids: Vec<_> = variants.iter().map(|v| v.product_id).collect();
+        product_ids.sort_unstable();
+        product_ids.dedup();
+        let products = catalog_store::find_products(tx.conn(), &product_ids).await?;
+
+        // Price every line from the rows as they are now.
+        let mut priced: Vec<(&Variant, &Product, i64, Money)> = Vec::new();
+        let mut unavailable = Vec::new();
+        for &(variant_id, quantity) in &wanted.lines {
+            let variant = variants.iter().find(|v| v.id == variant_id);
+            let product = variant.and_then(|v| {
+                products
+                    .iter()
+                    .find(|p| p.id == v.product_id && p.status.is_public())
+            });
+            match (variant, product) {
+                (Some(v), Some(p)) => {
+                    let unit = variant_price(p.price, v.price_delta).map_err(too_large)?;
+                    priced.push((v, p, quantity, unit));
+                }
+                _ => unavailable.push(variant_id.to_string()),
+            }
+        }
+        if !unavailable.is_empty() {
+            return Err(ServiceError::conflict(
+                "product_unavailable",
+                format!("no longer offered: variant {}", unavailable.join(", ")),
+            ));
+        }
+        let currency = priced[0].3.currency();
+        if priced
+            .iter()
+            .any(|(_, _, _, unit)| unit.currency() != currency)
+        {
+            return Err(ServiceError::Unprocessable {
+                code: "mixed_currencies",
+                detail: "an order's products must all be priced in one currency".into(),
+            });
+        }
+        let mut sellers: Vec<UserId> = priced.iter().map(|(_, p, _, _)| p.seller_id).collect();
+        sellers.sort_unstable();
+        sellers.dedup();
+        let stored = store::shipping_rules(tx.conn(), &sellers).await?;
+        let rule_of = |seller: UserId| shipping_rule(&stored, seller, currency);
+        let lines: Vec<PricedLine> = priced
+            .iter()
+            .map(|&(_, p, quantity, unit_price)| PricedLine {
+                seller_id: p.seller_id,
+                unit_price,
+                quantity,
+            })
+            .collect();
+        let totals = order_totals(&lines, rule_of, Money::zero(currency)).map_err(too_large)?;
+
+        // Take the stock, in variant-id order (the lock order), reporting every short line.
+        let order_id = OrderId::new();
+        let reference = order_id.to_string();
+        let mut by_variant: Vec<&(&Variant, &Product, i64, Money)> = priced.iter().collect();
+        by_variant.sort_unstable_by_key(|(v, _, _, _)| v.id);
+        let mut shortages = Vec::new();
+        for (v, p, quantity, _) in by_variant {
+            let change = StockChange {
+                variant_id: v.id,
+                delta: -quantity,
+                reason: StockReason::Sale,
+                reference: Some(&reference),
+                actor_id: Some(buyer),
+                at: now,
+            };
+            match change_in(tx, p.id, &change).await {
+                Ok(_) => {}
+                Err(ServiceError::Conflict {
+                    code: "insufficient_stock",
+                    ..
+                }) => shortages.push(Shortage {
+                    variant_id: v.id,
+                    requested: *quantity,
+                    available: stock_store::stock_of(tx.conn(), v.id).await?,
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        if !shortages.is_empty() {
+            return Err(ServiceError::OutOfStock(shortages));
+        }
+
+        let deadline = now + chrono::Duration::minutes(i64::from(self.settings().payment_minutes));
+        let order = Order {
+            id: order_id,
+            buyer_id: buyer,
+            status: OrderStatus::Pending,
+            items_total: totals.items,
+            shipping_total: totals.shipping,
+            discount_total: totals.discounts,
+            total: totals.total,
+            vat: totals.vat,
+            refunded_total: Money::zero(currency),
+            ship_to: ShipTo {
+                recipient: address.recipient,
+                phone: address.phone,
+                postal_code: address.postal_code,
+                line1: address.line1,
+                line2: address.line2,
+            },
+            payment_deadline: deadline,
+            cancel_reason: None,
+            created_at: now,
+            updated_at: now,
+            paid_at: None,
+            cancelled_at: None,
+        };
+        let mut order_lines = Vec::with_capacity(priced.len());
+        let mut per_seller: BTreeMap<UserId, Money> = BTreeMap::new();
+        for (i, (v, p, quantity, unit_price)) in priced.iter().enumerate() {
+            let line_total = unit_price.checked_mul(*quantity).map_err(too_large)?;
+            let sum = per_seller
+                .entry(p.seller_id)
+                .or_insert(Money::zero(currency));
+            *sum = sum.checked_add(line_total).map_err(too_large)?;
+            order_lines.push(OrderLine {
+                order_id,
+                line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                product_id: p.id,
+                variant_id: v.id,
+                seller_id: p.seller_id,
+                product_name: p.name.clone(),
+                variant_name: v.name.clone(),
+                sku: v.sku.clone(),
+                unit_price: *unit_price,
+                quantity: *quantity,
+                line_total,
+                discount: Money::zero(currency),
+                refunded_quantity: 0,
+            });
+        }
+        let shipments: Vec<Shipment> = per_seller
+            .into_iter()
+            .map(|(seller_id, items_total)| Shipment {
+                order_id,
+                seller_id,
+                status: jangteo_core::order::DeliveryStatus::Ready,
+                items_total,
+                shipping_fee: rule_of(seller_id).fee_for(items_total),
+                tracking_number: None,
+                updated_at: now,
+            })
+            .collect();
+        store::insert(tx.conn(), &order, &order_lines, &shipments).await?;
+        tx.record(DomainEvent::OrderPlaced {
+            order_id,
+            buyer_id: buyer,
+            from_cart: wanted.from_cart,
+            variant_ids: ids,
+        });
+        Ok(OrderView {
+            order,
+            lines: order_lines,
+            shipments,
+            partial: false,
+        })
+    }
+}
+
+/// The address and the buy-now lines (merged by variant), or `None` for the cart; every
+/// field error at once.
+fn validate(input: &CheckoutInput) -> ServiceResult<(AddressId, Option<Lines>)> {
+    let mut errors = FieldErrors::new();
+    let address = input
+        .address_id
+        .ok_or_else(|| FieldErrors::single("address_id", "required", "address_id is required"));
+    let from_cart = input.from_cart.unwrap_or(false);
+    let items = match (&input.items, from_cart) {
+        (Some(_), true) | (None, false) => {
+            errors.add(
+                "items",
+                "one_source",
+                "send either `items` (buy now) or `from_cart: true` (the selected cart lines)",
+            );
+            None
+        }
+        (None, true) => None,
+        (Some(items), false) => {
+            if items.is_empty() || items.len() > rules::MAX_LINES {
+                errors.add(
+                    "items",
+                    "out_of_range",
+                    format!("an order has 1 to {} items", rules::MAX_LINES),
+                );
+            }
+            let mut lines = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let variant = item.variant_id.ok_or_else(|| {
+                    FieldErrors::single(
+                        &format!("items[{i}].variant_id"),
+                        "required",
+                        "variant_id is required",
+                    )
+                });
+                let quantity =
+                    cart_rules::line_quantity(&format!("items[{i}].quantity"), item.quantity);
+                if let Some(line) = errors.take(FieldErrors::new().all((variant, quantity))) {
+                    lines.push(line);
+                }
+            }
+            let merged = rules::merge_lines(&lines);
+            if merged.iter().any(|(_, q)| *q > rules::MAX_LINE_QUANTITY) {
+                errors.add(
+                    "items",
+                    "out_of_range",
+                    format!(
+                        "at most {} units of one variant per order",
+                        rules::MAX_LINE_QUANTITY
+                    ),
+                );
+            }
+            Some(merged)
+        }
+    };
+    let (address,) = errors.all((address,))?;
+    Ok((address, items))
+}
+
+async fn selected_cart_lines(
+    tx: &UnitOfWork<'_>,
+    buyer: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Wanted> {
+    let live = cart_store::last_change(tx.conn(), buyer)
+        .await?
+        .is_some_and(|t| !cart_rules::is_expired(t, now));
+    let lines = if live {
+        cart_store::lines(tx.conn(), buyer).await?
+    } else {
+        Vec::new()
+    };
+    let lines: Lines = lines
+        .into_iter()
+        .filter(|l| l.selected)
+        .map(|l| (l.variant_id, l.quantity))
+        .collect();
+    if lines.is_empty() {
+        return Err(ServiceError::conflict(
+            "nothing_selected",
+            "no cart lines are selected; select lines or send `items`",
+        ));
+    }
+    Ok(Wanted {
+        lines,
+        from_cart: true,
+    })
+}
+
+/// The seller's rule in the order's currency: their stored one, else the default (3,000
+/// won, free from 50,000; free shipping in other currencies, which have no default).
+fn shipping_rule(
+    stored: &[store::StoredShippingRule],
+    seller: UserId,
+    currency: Currency,
+) -> ShippingRule {
+    match stored.iter().find(|r| r.seller_id == seller) {
+        Some(r) => ShippingRule {
+            base_fee: Money::new(r.base_fee, currency),
+            free_from: r.free_from.map(|f| Money::new(f, currency)),
+        },
+        None if currency == Currency::KRW => ShippingRule::DEFAULT_KRW,
+        None => ShippingRule {
+            base_fee: Money::zero(currency),
+            free_from: None,
+        },
+    }
+}
+
+fn too_large(_: jangteo_core::money::MoneyError) -> ServiceError {
+    ServiceError::Unprocessable {
+        code: "amount_too_large",
+        detail: "the order's amounts are too large".into(),
+    }
+}
