@@ -103,7 +103,7 @@ pub struct AddItem {
     #[schema(value_type = Uuid, required = true)]
     variant_id: Option<VariantId>,
     /// Units to add (to the line's quantity if the variant is in the cart already).
-    #[schema(minimum = 1, maximum = 999, required = true)]
+    #[schema(value_type = i64, minimum = 1, maximum = 999, required = true)]
     quantity: Option<i64>,
 }
 

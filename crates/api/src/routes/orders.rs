@@ -188,22 +188,21 @@ impl From<&OrderView> for OrderResponse {
 pub struct ItemRequest {
     #[schema(value_type = Uuid, required = true)]
     variant_id: Option<VariantId>,
-    #[schema(minimum = 1, maximum = 999, required = true)]
+    #[schema(value_type = i64, minimum = 1, maximum = 999, required = true)]
     quantity: Option<i64>,
 }
 
-/// Send `items` to buy now, or `from_cart: true` to order the selected cart lines.
+/// Send `items` to buy now; without `items` the selected cart lines are ordered (and
+/// leave the cart once the order is placed).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
     /// An address of the caller's address book; the order keeps a copy.
     #[schema(value_type = Uuid, required = true)]
     address_id: Option<AddressId>,
-    /// Order the selected lines of the cart (they leave the cart once the order is placed).
-    from_cart: Option<bool>,
     /// Buy now: these variants and quantities (a variant named twice counts once, with the
-    /// quantities added).
-    #[schema(max_items = 100)]
+    /// quantities added). Absent or null: the selected cart lines.
+    #[schema(min_items = 1, max_items = 100)]
     items: Option<Vec<ItemRequest>>,
 }
 
@@ -238,7 +237,6 @@ pub async fn place(
     });
     let input = CheckoutInput {
         address_id: body.address_id,
-        from_cart: body.from_cart,
         items: body.items.map(|items| {
             items
                 .into_iter()
@@ -401,7 +399,7 @@ impl From<ShippingRule> for ShippingRuleResponse {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingRuleRequest {
-    #[schema(minimum = 0, maximum = 1_000_000, required = true)]
+    #[schema(value_type = i64, minimum = 0, maximum = 1_000_000, required = true)]
     base_fee: Option<i64>,
     /// Null or absent: shipping is never free.
     #[schema(minimum = 0, maximum = 10_000_000_000_i64)]

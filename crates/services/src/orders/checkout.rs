@@ -38,12 +38,11 @@ pub struct CheckoutItem {
     pub quantity: Option<i64>,
 }
 
-/// What to order: the selected cart lines (`from_cart`) or the `items` named, shipped to
-/// an address of the buyer's address book.
+/// What to order: the `items` named ("buy now"), or without them the selected cart lines;
+/// shipped to an address of the buyer's address book.
 #[derive(Debug, Clone, Default)]
 pub struct CheckoutInput {
     pub address_id: Option<AddressId>,
-    pub from_cart: Option<bool>,
     pub items: Option<Vec<CheckoutItem>>,
 }
 
@@ -275,18 +274,9 @@ fn validate(input: &CheckoutInput) -> ServiceResult<(AddressId, Option<Lines>)> 
     let address = input
         .address_id
         .ok_or_else(|| FieldErrors::single("address_id", "required", "address_id is required"));
-    let from_cart = input.from_cart.unwrap_or(false);
-    let items = match (&input.items, from_cart) {
-        (Some(_), true) | (None, false) => {
-            errors.add(
-                "items",
-                "one_source",
-                "send either `items` (buy now) or `from_cart: true` (the selected cart lines)",
-            );
-            None
-        }
-        (None, true) => None,
-        (Some(items), false) => {
+    let items = match &input.items {
+        None => None,
+        Some(items) => {
             if items.is_empty() || items.len() > rules::MAX_LINES {
                 errors.add(
                     "items",
