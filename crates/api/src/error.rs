@@ -209,10 +209,25 @@ impl From<ServiceError> for ApiError {
                 detail,
                 retry_after_secs,
             } => ApiError::too_many(code, detail, retry_after_secs),
+            ServiceError::Unavailable("payment_gateway") => ApiError {
+                retry_after_secs: Some(10),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "payment_gateway_unavailable",
+                    "the payment gateway is not answering; nothing was charged twice — retry in a moment",
+                )
+            },
             ServiceError::Unavailable(what) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",
                 format!("{what} is temporarily unavailable; try again later"),
+            ),
+            ServiceError::PaymentDeclined { code, message } => ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_declined",
+                format!(
+                    "the payment was declined ({code}: {message}); the order waits for another payment until its deadline"
+                ),
             ),
             ServiceError::Internal(e) => internal(&e),
         }

@@ -28,6 +28,12 @@ where
     }
 }
 
+/// The digest of a body sent to one resource (`/orders/{id}/…`): the same body sent to
+/// another order is another request.
+pub fn digest_for(resource: impl std::fmt::Display, body_digest: &str) -> String {
+    format!("{:x}", Sha256::digest(format!("{resource}:{body_digest}")))
+}
+
 /// A JSON request body with a digest of its content (SHA-256 over the parsed body with
 /// sorted keys, so whitespace and key order do not change it): what an idempotency key is
 /// checked against.

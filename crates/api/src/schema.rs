@@ -399,6 +399,10 @@ pub fn stock_reason() -> Object {
         .build()
 }
 
+pub fn tracking_number_nullable() -> Object {
+    nullable(text(1, 64), Type::String).build()
+}
+
 pub fn reference_nullable() -> Object {
     nullable(text(0, 100), Type::String)
         .description(Some("Free text such as a delivery note number."))

@@ -3,7 +3,7 @@
 //! applies an event at most once). The serialized form is stored, so variants and fields
 //! are only ever added, never renamed.
 
-use crate::ids::{CategoryId, OrderId, ProductId, UserId, VariantId};
+use crate::ids::{CategoryId, OrderId, ProductId, RefundId, UserId, VariantId};
 use crate::inventory::StockReason;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,16 @@ pub enum DomainEvent {
     /// An order was cancelled and its stock returned (by the buyer, an admin, or its payment
     /// deadline).
     OrderCancelled { order_id: OrderId, buyer_id: UserId },
+    /// An order's payment was confirmed: it is ORDERED.
+    OrderPaid { order_id: OrderId, buyer_id: UserId },
+    /// Part or all of a paid order was refunded (`amount` in the order's minor units); its
+    /// units are back in stock.
+    OrderRefunded {
+        order_id: OrderId,
+        buyer_id: UserId,
+        refund_id: RefundId,
+        amount: i64,
+    },
 }
 
 impl DomainEvent {
@@ -45,6 +55,8 @@ impl DomainEvent {
             Self::CategoryChanged { .. } => "category_changed",
             Self::OrderPlaced { .. } => "order_placed",
             Self::OrderCancelled { .. } => "order_cancelled",
+            Self::OrderPaid { .. } => "order_paid",
+            Self::OrderRefunded { .. } => "order_refunded",
         }
     }
 
@@ -56,7 +68,9 @@ impl DomainEvent {
             }
             Self::CategoryChanged { .. }
             | Self::OrderPlaced { .. }
-            | Self::OrderCancelled { .. } => None,
+            | Self::OrderCancelled { .. }
+            | Self::OrderPaid { .. }
+            | Self::OrderRefunded { .. } => None,
         }
     }
 }

@@ -80,6 +80,8 @@ typed_id!(
     /// A seller application (the request to become a seller), not the seller.
     ApplicationId,
     OrderId,
+    PaymentId,
+    RefundId,
 );
 
 /// Lifts a slice of raw ids (as parsed from a request) into typed ones.

@@ -54,6 +54,8 @@ pub struct Config {
     pub jobs: jangteo_services::jobs::JobSettings,
     /// Checkout: how long a placed order waits for its payment (`payment_minutes`, 15).
     pub orders: jangteo_services::orders::OrderSettings,
+    /// Payment gateways: the default provider, the fake gateway's delay and failure rate.
+    pub payments: jangteo_services::payments::PaymentSettings,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -115,6 +117,7 @@ impl Default for Config {
             outbox: Default::default(),
             jobs: Default::default(),
             orders: Default::default(),
+            payments: Default::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ use jangteo_services::images::ImageSettings;
 use jangteo_services::jobs::JobRunner;
 use jangteo_services::mail::{FileMailer, Mailer, SmtpMailer};
 use jangteo_services::outbox::{Outbox, Subscriber};
+use jangteo_services::payments::FakeGateway;
 use jangteo_services::ports::{LocalBus, LocalGate, LocalUniqueCounter};
 use jangteo_services::tokens::TokenKeys;
 use jangteo_services::views::ViewCounter;
@@ -125,6 +126,15 @@ fn build_services(
         FilesBackend::S3 => FileStore::s3(&config.files.s3)?,
     };
     anyhow::ensure!(
+        (0.0..=1.0).contains(&config.payments.fake.failure_rate),
+        "payments.fake.failure_rate must be between 0 and 1"
+    );
+    anyhow::ensure!(
+        config.payments.default_provider == "fake",
+        "payments.default_provider {:?} is not configured (this build has: fake)",
+        config.payments.default_provider
+    );
+    anyhow::ensure!(
         (1..=24 * 60).contains(&config.orders.payment_minutes),
         "orders.payment_minutes must be between 1 and 1440"
     );
@@ -153,6 +163,8 @@ fn build_services(
             bus: Arc::new(LocalBus::default()),
             gate: Arc::new(LocalGate::default()),
             order_settings: config.orders.clone(),
+            gateways: vec![Arc::new(FakeGateway::new(config.payments.fake.clone()))],
+            payment_settings: config.payments.clone(),
         },
     ))
 }

@@ -11,6 +11,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// The payment gateway refused the payment (402 `payment_declined`).
+    #[error("payment declined: {code}: {message}")]
+    PaymentDeclined { code: String, message: String },
     /// Stock could not cover these lines (409 `insufficient_stock`); nothing was taken.
     #[error("not enough stock for {} line(s)", .0.len())]
     OutOfStock(Vec<jangteo_core::order::Shortage>),
@@ -67,6 +70,10 @@ impl ServiceError {
             Self::NotFound(what) => Self::NotFound(what),
             Self::Conflict { code, detail } => Self::conflict(code, detail.clone()),
             Self::OutOfStock(lines) => Self::OutOfStock(lines.clone()),
+            Self::PaymentDeclined { code, message } => Self::PaymentDeclined {
+                code: code.clone(),
+                message: message.clone(),
+            },
             Self::Unprocessable { code, detail } => Self::Unprocessable {
                 code,
                 detail: detail.clone(),

@@ -17,6 +17,7 @@ pub mod mail;
 pub mod orders;
 pub mod outbox;
 pub mod passwords;
+pub mod payments;
 pub mod ports;
 pub mod search;
 pub mod sellers;
@@ -62,6 +63,8 @@ pub struct Services {
     bus: Arc<dyn ports::EventBus>,
     gate: Arc<dyn ports::AdmissionGate>,
     order_settings: Arc<orders::OrderSettings>,
+    payment_settings: Arc<payments::PaymentSettings>,
+    gateways: Arc<payments::Gateways>,
 }
 
 /// The adapters and settings `Services` is built from, chosen at start-up (`startup.rs`).
@@ -85,6 +88,9 @@ pub struct Adapters {
     /// Counters that hold back flash-sale crowds before they reach the stock rows.
     pub gate: Arc<dyn ports::AdmissionGate>,
     pub order_settings: orders::OrderSettings,
+    pub payment_settings: payments::PaymentSettings,
+    /// The payment gateways this shop takes (the fake one in embedded mode).
+    pub gateways: Vec<Arc<dyn ports::PaymentGateway>>,
 }
 
 impl Services {
@@ -104,6 +110,11 @@ impl Services {
             bus: a.bus,
             gate: a.gate,
             order_settings: Arc::new(a.order_settings),
+            gateways: Arc::new(payments::Gateways::new(
+                a.gateways,
+                &a.payment_settings.default_provider,
+            )),
+            payment_settings: Arc::new(a.payment_settings),
         }
     }
 
@@ -187,5 +198,9 @@ impl Services {
 
     pub fn orders(&self) -> orders::Orders<'_> {
         orders::Orders::new(self)
+    }
+
+    pub fn payments(&self) -> payments::Payments<'_> {
+        payments::Payments::new(self)
     }
 }

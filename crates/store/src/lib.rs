@@ -20,6 +20,7 @@ mod lease;
 pub mod migrations;
 pub mod orders;
 pub mod outbox;
+pub mod payments;
 pub mod sellers;
 pub mod wishlist;
 

@@ -471,3 +471,75 @@ pub async fn set_shipping_rule(
         .await?;
     Ok(())
 }
+
+/// Counts `quantity` more units of a line as refunded, unless that would refund more than
+/// the line holds; `false` (nothing changed) then.
+pub async fn refund_line(
+    c: &impl ConnectionTrait,
+    order: OrderId,
+    line_no: i32,
+    quantity: i64,
+) -> StoreResult<bool> {
+    use sea_orm::sea_query::ExprTrait;
+    let after = Expr::col(order_lines::Column::RefundedQuantity).add(quantity);
+    let r = order_lines::Entity::update_many()
+        .col_expr(order_lines::Column::RefundedQuantity, after.clone())
+        .filter(order_lines::Column::OrderId.eq(order.uuid()))
+        .filter(order_lines::Column::LineNo.eq(line_no))
+        .filter(after.lte(Expr::col(order_lines::Column::Quantity)))
+        .exec(c)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Adds `amount` to the order's refunded total unless that would pass its total.
+pub async fn add_refunded_total(
+    c: &impl ConnectionTrait,
+    order: OrderId,
+    amount: i64,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    use sea_orm::sea_query::ExprTrait;
+    let after = Expr::col(orders::Column::RefundedTotal).add(amount);
+    let r = orders::Entity::update_many()
+        .col_expr(orders::Column::RefundedTotal, after.clone())
+        .col_expr(orders::Column::UpdatedAt, Expr::value(at))
+        .filter(orders::Column::Id.eq(order.uuid()))
+        .filter(after.lte(Expr::col(orders::Column::Total)))
+        .exec(c)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Moves a seller's shipment from `from` to `to`; `false` when it was not in `from`.
+pub async fn move_shipment(
+    c: &impl ConnectionTrait,
+    order: OrderId,
+    seller: UserId,
+    from: DeliveryStatus,
+    to: DeliveryStatus,
+    tracking_number: Option<&str>,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut q = order_shipments::Entity::update_many()
+        .col_expr(order_shipments::Column::Status, Expr::value(to.as_str()))
+        .col_expr(order_shipments::Column::UpdatedAt, Expr::value(at))
+        .filter(order_shipments::Column::OrderId.eq(order.uuid()))
+        .filter(order_shipments::Column::SellerId.eq(seller.uuid()))
+        .filter(order_shipments::Column::Status.eq(from.as_str()));
+    if let Some(t) = tracking_number {
+        q = q.col_expr(order_shipments::Column::TrackingNumber, Expr::value(t));
+    }
+    Ok(q.exec(c).await?.rows_affected == 1)
+}
+
+/// Whether every shipment of the order is DELIVERED.
+pub async fn all_delivered(c: &impl ConnectionTrait, order: OrderId) -> StoreResult<bool> {
+    use sea_orm::PaginatorTrait;
+    let open = order_shipments::Entity::find()
+        .filter(order_shipments::Column::OrderId.eq(order.uuid()))
+        .filter(order_shipments::Column::Status.ne(DeliveryStatus::Delivered.as_str()))
+        .count(c)
+        .await?;
+    Ok(open == 0)
+}

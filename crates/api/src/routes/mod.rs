@@ -10,6 +10,7 @@ pub mod images;
 pub mod me;
 pub mod ops;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod search;
 pub mod sellers;
@@ -32,4 +33,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(cart::router())
         .merge(wishlist::router())
         .merge(orders::router())
+        .merge(payments::router())
 }

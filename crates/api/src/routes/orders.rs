@@ -24,6 +24,7 @@ use crate::auth::{AdminUser, AuthUser, SellerUser};
 use crate::json::{Json, JsonDigest};
 use crate::pagination::{Page, PageQuery};
 use crate::params::{IdPath, IdempotencyKeyHeader, Query, replay_headers};
+use crate::routes::payments::{PaymentResponse, RefundResponse};
 use crate::{ApiError, AppState, Problem};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_seller))
         .routes(routes!(list_admin))
         .routes(routes!(get_shipping, put_shipping))
+        .routes(routes!(put_shipment))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -113,6 +115,10 @@ pub struct OrderResponse {
     cancel_reason: Option<&'static str>,
     lines: Vec<OrderLineResponse>,
     shipments: Vec<ShipmentResponse>,
+    /// Payment attempts, oldest first (empty in a seller's view).
+    payments: Vec<PaymentResponse>,
+    /// Refunds, oldest first (empty in a seller's view).
+    refunds: Vec<RefundResponse>,
     created_at: DateTime<Utc>,
     paid_at: Option<DateTime<Utc>>,
     cancelled_at: Option<DateTime<Utc>>,
@@ -176,6 +182,8 @@ impl From<&OrderView> for OrderResponse {
             cancel_reason: o.cancel_reason.map(|r| r.as_str()),
             lines: v.lines.iter().map(Into::into).collect(),
             shipments: v.shipments.iter().map(Into::into).collect(),
+            payments: v.payments.iter().map(Into::into).collect(),
+            refunds: v.refunds.iter().map(Into::into).collect(),
             created_at: o.created_at,
             paid_at: o.paid_at,
             cancelled_at: o.cancelled_at,
@@ -300,10 +308,10 @@ pub async fn get_order(
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The order, CANCELLED, its stock returned", body = OrderResponse),
+        (status = 200, description = "The order, CANCELLED, its stock returned; a paid order is refunded in full (see `refunds`)", body = OrderResponse),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order of the caller's (admins may cancel any)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order is paid (`order_paid`: it is refunded instead) or already cancelled or complete (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is already cancelled or complete (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -439,4 +447,44 @@ pub async fn put_shipping(
         .set_shipping_rule(me, body.base_fee, body.free_from)
         .await?;
     Ok(Json(rule.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentRequest {
+    /// IN_TRANSIT (from READY) or DELIVERED (from IN_TRANSIT).
+    #[schema(value_type = String, required = true, pattern = "^(IN_TRANSIT|DELIVERED)$")]
+    status: Option<String>,
+    /// The carrier's tracking number.
+    #[schema(schema_with = crate::schema::tracking_number_nullable)]
+    tracking_number: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/sellers/me/orders/{id}/shipment", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ShipmentRequest,
+    responses(
+        (status = 200, description = "The seller's part of the order with the shipment moved; the order is COMPLETE once every shipment is DELIVERED", body = OrderResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a seller", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order with a shipment of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is not paid, or cancelled (`order_not_shippable`), or the shipment cannot move so (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put_shipment(
+    State(state): State<AppState>,
+    SellerUser(me): SellerUser,
+    IdPath(id): IdPath<OrderId>,
+    Json(body): Json<ShipmentRequest>,
+) -> Result<Json<OrderResponse>, ApiError> {
+    let view = state
+        .services
+        .orders()
+        .move_shipment(
+            me,
+            id,
+            body.status.as_deref(),
+            body.tracking_number.as_deref(),
+        )
+        .await?;
+    Ok(Json((&view).into()))
 }

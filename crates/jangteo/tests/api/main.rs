@@ -26,6 +26,7 @@ mod mail_smtp;
 mod ops;
 mod orders;
 mod outbox;
+mod payments;
 mod search;
 mod sellers;
 

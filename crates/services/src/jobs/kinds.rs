@@ -165,6 +165,30 @@ impl Job for CancelOverdueOrders {
     }
 }
 
+/// Carries a recorded refund to its payment gateway, retried until the gateway answers
+/// (the refund's id is its idempotency key there, so a retry refunds once).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendRefund {
+    pub refund_id: jangteo_core::ids::RefundId,
+    pub currency: String,
+}
+
+#[async_trait::async_trait]
+impl Job for SendRefund {
+    const KIND: &'static str = "send_refund";
+    // 1 s, 2 s, 4 s … doubling: about a day and a half of retries before it is parked for
+    // an operator (`jangteo jobs list`).
+    const MAX_ATTEMPTS: u32 = 17;
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let currency = jangteo_core::money::Currency::parse(&self.currency).ok_or_else(|| {
+            anyhow::anyhow!("refund {} has currency {:?}", self.refund_id, self.currency)
+        })?;
+        crate::payments::execute_refund(services, self.refund_id, currency).await?;
+        Ok(())
+    }
+}
+
 /// What the runner does after a job of this kind succeeded.
 pub(super) struct Outcome {
     pub every: Option<Duration>,
@@ -190,6 +214,7 @@ pub(super) async fn dispatch(
         PruneIdempotencyKeys::KIND => go::<PruneIdempotencyKeys>(services, payload).await,
         ExpireCarts::KIND => go::<ExpireCarts>(services, payload).await,
         CancelOverdueOrders::KIND => go::<CancelOverdueOrders>(services, payload).await,
+        SendRefund::KIND => go::<SendRefund>(services, payload).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

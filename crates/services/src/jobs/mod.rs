@@ -8,7 +8,7 @@
 //! A job that runs longer than its lease may be taken over by another runner; keep each
 //! job short (one mail, one purge) and idempotent where the outside world allows.
 
-mod kinds;
+pub(crate) mod kinds;
 mod runner;
 
 pub use kinds::{

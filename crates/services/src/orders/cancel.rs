@@ -20,12 +20,20 @@ use crate::{ServiceError, ServiceResult, Services};
 const SWEEP_BATCH: u64 = 100;
 
 impl Orders<'_> {
-    /// Cancels a PENDING order of the caller's (or any, for an admin) and returns its stock.
+    /// Cancels an order of the caller's (or any, for an admin) and returns its stock; a
+    /// paid order is refunded in full.
     pub async fn cancel(&self, who: Principal, id: OrderId) -> ServiceResult<OrderView> {
         let order = store::find(self.s.db(), id)
             .await?
             .filter(|o| o.buyer_id == who.user_id || who.role == Role::Admin)
             .ok_or(ServiceError::NotFound("order"))?;
+        if order.status == OrderStatus::Ordered {
+            self.s
+                .payments()
+                .refund(who, id, None, Some("order cancelled"), None)
+                .await?;
+            return self.get(who, id).await;
+        }
         let reason = if order.buyer_id == who.user_id {
             CancelReason::Buyer
         } else {
@@ -45,21 +53,15 @@ impl Orders<'_> {
 }
 
 fn refusal(status: OrderStatus) -> ServiceError {
-    match status {
-        OrderStatus::Ordered => ServiceError::conflict(
-            "order_paid",
-            "the order is paid; cancelling it means refunding the payment",
-        ),
-        other => ServiceError::conflict(
-            "illegal_transition",
-            format!("order cannot go from {other} to CANCELLED"),
-        ),
-    }
+    ServiceError::conflict(
+        "illegal_transition",
+        format!("order cannot go from {status} to CANCELLED"),
+    )
 }
 
 /// Moves the order PENDING → CANCELLED and returns every unit it holds, in variant-id order
 /// (the lock order of checkout); `false` (and nothing changed) when it was not PENDING.
-pub(super) async fn cancel_in(
+pub(crate) async fn cancel_in(
     tx: &mut UnitOfWork<'_>,
     id: OrderId,
     reason: CancelReason,

@@ -262,6 +262,8 @@ impl Orders<'_> {
             order,
             lines: order_lines,
             shipments,
+            payments: Vec::new(),
+            refunds: Vec::new(),
             partial: false,
         })
     }

@@ -6,6 +6,7 @@
 
 mod cancel;
 mod checkout;
+mod shipments;
 mod shipping;
 
 use jangteo_core::Role;
@@ -13,9 +14,10 @@ use jangteo_core::ids::{OrderId, UserId};
 use jangteo_core::order::OrderStatus;
 use jangteo_core::pricing::vat_included;
 use jangteo_store::orders::{self as store, Order, OrderLine, Scope, Shipment};
+use jangteo_store::payments::{self as payment_store, Payment, RefundRecord};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use cancel::cancel_overdue;
+pub(crate) use cancel::{cancel_in, cancel_overdue};
 pub use checkout::{CheckoutInput, CheckoutItem};
 pub use shipping::MAX_SHIPPING_FEE;
 
@@ -45,6 +47,9 @@ pub struct OrderView {
     pub order: Order,
     pub lines: Vec<OrderLine>,
     pub shipments: Vec<Shipment>,
+    /// Payment attempts, oldest first (not in a seller's view).
+    pub payments: Vec<Payment>,
+    pub refunds: Vec<RefundRecord>,
     /// True when this is one seller's part of the order.
     pub partial: bool,
 }
@@ -123,6 +128,9 @@ impl<'a> Orders<'a> {
         let db = self.s.db();
         let lines = store::lines(db, &orders).await?;
         let shipments = store::shipments(db, &orders).await?;
+        let ids: Vec<OrderId> = orders.iter().map(|o| o.id).collect();
+        let payments = payment_store::of_orders(db, &ids).await?;
+        let refunds = payment_store::refunds_of(db, &orders).await?;
         Ok(orders
             .into_iter()
             .map(|order| OrderView {
@@ -134,6 +142,16 @@ impl<'a> Orders<'a> {
                 shipments: shipments
                     .iter()
                     .filter(|s| s.order_id == order.id)
+                    .cloned()
+                    .collect(),
+                payments: payments
+                    .iter()
+                    .filter(|p| p.order_id == order.id)
+                    .cloned()
+                    .collect(),
+                refunds: refunds
+                    .iter()
+                    .filter(|r| r.order_id == order.id)
                     .cloned()
                     .collect(),
                 order,
@@ -159,6 +177,8 @@ fn visible_to(view: OrderView, who: Principal) -> Option<OrderView> {
 fn seller_part(mut view: OrderView, seller: UserId) -> Option<OrderView> {
     view.lines.retain(|l| l.seller_id == seller);
     view.shipments.retain(|s| s.seller_id == seller);
+    view.payments.clear();
+    view.refunds.clear();
     let shipment = view.shipments.first()?;
     let o = &mut view.order;
     o.items_total = shipment.items_total;

@@ -6,11 +6,13 @@
 pub mod bus;
 pub mod cache;
 pub mod gate;
+pub mod payment;
 pub mod rate_limit;
 pub mod unique_counter;
 
 pub use bus::{EventBus, LocalBus};
 pub use cache::{LocalReadCache, ReadCache};
 pub use gate::{Admission, AdmissionGate, LocalGate};
+pub use payment::{GatewayError, PaymentGateway};
 pub use rate_limit::{RateLimiter, RetryAfter};
 pub use unique_counter::{LocalUniqueCounter, ProductDay, UniqueCounter};

@@ -11,6 +11,7 @@ mod m20261201_000004_outbox_and_jobs;
 mod m20261202_000005_idempotency;
 mod m20261202_000006_carts_and_wishlists;
 mod m20261203_000007_orders;
+mod m20261203_000008_payments;
 
 pub use lock::MigrationLock;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_idempotency::Migration),
             Box::new(m20261202_000006_carts_and_wishlists::Migration),
             Box::new(m20261203_000007_orders::Migration),
+            Box::new(m20261203_000008_payments::Migration),
         ]
     }
 }

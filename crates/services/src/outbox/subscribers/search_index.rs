@@ -54,7 +54,10 @@ impl Subscriber for SearchIndexer {
                     let subtree = store::subtree_ids(tx, &root).await?;
                     products.extend(store::products_in_categories(tx, &subtree).await?);
                 }
-                DomainEvent::OrderPlaced { .. } | DomainEvent::OrderCancelled { .. } => {}
+                DomainEvent::OrderPlaced { .. }
+                | DomainEvent::OrderCancelled { .. }
+                | DomainEvent::OrderPaid { .. }
+                | DomainEvent::OrderRefunded { .. } => {}
             }
         }
         let ids: Vec<ProductId> = products.into_iter().collect();

@@ -1,0 +1,479 @@
+//! Paying an order (SPEC F6.3–F6.5). A payment is started at a gateway, then confirmed once
+//! the buyer has paid; no database transaction is held across a gateway call:
+//!
+//! - `start` checks the order can be paid, asks the gateway to start (KakaoPay's `ready`),
+//!   and records the attempt PENDING. With an Idempotency-Key a retry gets the same attempt.
+//! - `confirm` checks the amount the client reports against the order before anything goes
+//!   to the gateway, claims the attempt (one confirmation at a time), asks the gateway, and
+//!   checks again what the gateway says was charged. Then one unit of work moves the attempt
+//!   PENDING → PAID and the order PENDING → ORDERED. If the order cannot take the payment
+//!   any more (its deadline passed, or another attempt paid it), the charge is refunded at
+//!   once: a buyer is never charged twice for one order.
+//! - A declined payment is FAILED and the order stays PENDING: the buyer may start another.
+
+mod fake;
+mod refund;
+
+use std::sync::Arc;
+
+use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::{OrderId, PaymentId};
+use jangteo_core::money::Money;
+use jangteo_core::order::{CancelReason, OrderStatus, PaymentStatus};
+use jangteo_store::orders as order_store;
+use jangteo_store::payments::{self as store, Payment, Settle};
+use serde::{Deserialize, Serialize};
+
+pub use fake::{FakeGateway, FakeSettings};
+pub use refund::RefundLine;
+pub(crate) use refund::execute_refund;
+
+use crate::idempotency::{IdempotentRequest, Replayable};
+use crate::ports::payment::{
+    Confirmation, FakeOutcome, GatewayError, GatewayPayment, GatewayStatus, PaymentGateway,
+    PaymentStart, Refund,
+};
+use crate::tokens::Principal;
+use crate::{ServiceError, ServiceResult, Services};
+
+const START_SCOPE: &str = "payments.start";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// The gateway a payment uses when the request names none.
+    pub default_provider: String,
+    /// A confirmation claim older than this is taken to be of a dead process.
+    pub confirm_claim_secs: u64,
+    pub fake: FakeSettings,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            default_provider: "fake".into(),
+            confirm_claim_secs: 60,
+            fake: FakeSettings::default(),
+        }
+    }
+}
+
+/// The configured gateways, by provider name.
+pub struct Gateways {
+    all: Vec<Arc<dyn PaymentGateway>>,
+    default_provider: String,
+}
+
+impl Gateways {
+    pub fn new(all: Vec<Arc<dyn PaymentGateway>>, default_provider: &str) -> Self {
+        Self {
+            all,
+            default_provider: default_provider.to_owned(),
+        }
+    }
+
+    pub fn get(&self, provider: &str) -> Option<&Arc<dyn PaymentGateway>> {
+        self.all.iter().find(|g| g.provider() == provider)
+    }
+
+    pub fn providers(&self) -> Vec<&'static str> {
+        self.all.iter().map(|g| g.provider()).collect()
+    }
+
+    fn chosen(&self, provider: Option<&str>) -> ServiceResult<&Arc<dyn PaymentGateway>> {
+        let name = provider.unwrap_or(&self.default_provider);
+        self.get(name).ok_or_else(|| ServiceError::Unprocessable {
+            code: "unknown_provider",
+            detail: format!(
+                "payment provider {name:?} is not configured; this shop takes: {}",
+                self.providers().join(", ")
+            ),
+        })
+    }
+}
+
+pub struct Payments<'a> {
+    s: &'a Services,
+}
+
+impl<'a> Payments<'a> {
+    pub(crate) fn new(s: &'a Services) -> Self {
+        Self { s }
+    }
+
+    fn gateway_of(&self, p: &Payment) -> ServiceResult<&'a Arc<dyn PaymentGateway>> {
+        self.s.gateways.get(&p.provider).ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!(
+                "payment {} is of provider {:?}, which is not configured",
+                p.id,
+                p.provider
+            ))
+        })
+    }
+
+    /// The payment attempts of an order the caller may see.
+    pub async fn of_order(&self, order: OrderId) -> ServiceResult<Vec<Payment>> {
+        Ok(store::of_orders(self.s.db(), &[order]).await?)
+    }
+
+    /// Starts paying a PENDING order of the caller's.
+    pub async fn start(
+        &self,
+        buyer: Principal,
+        order_id: OrderId,
+        provider: Option<&str>,
+        fake_outcome: Option<&str>,
+        idempotency: Option<&IdempotentRequest>,
+    ) -> ServiceResult<Replayable<Payment>> {
+        let gateway = self.s.gateways.chosen(provider)?;
+        let outcome = match fake_outcome {
+            None => None,
+            Some(_) if gateway.provider() != "fake" => {
+                return Err(ServiceError::Unprocessable {
+                    code: "outcome_not_supported",
+                    detail: "`outcome` is for the fake gateway only".into(),
+                });
+            }
+            Some(o) => Some(FakeOutcome::parse(o).ok_or_else(|| {
+                jangteo_core::FieldErrors::single(
+                    "outcome",
+                    "unknown_value",
+                    "outcome must be APPROVE, DECLINE or FAIL",
+                )
+            })?),
+        };
+        if let Some(request) = idempotency
+            && let Some(first) = self.replay(buyer, request).await?
+        {
+            return Ok(Replayable::replayed(first));
+        }
+        let order = order_store::find(self.s.db(), order_id)
+            .await?
+            .filter(|o| o.buyer_id == buyer.user_id)
+            .ok_or(ServiceError::NotFound("order"))?;
+        let now = self.s.clock().now();
+        payable(order.status, order.payment_deadline, now)?;
+        let lines = order_store::lines(self.s.db(), std::slice::from_ref(&order)).await?;
+        let id = PaymentId::new();
+        let started = gateway
+            .start(&PaymentStart {
+                reference: id.to_string(),
+                buyer_reference: buyer.user_id.to_string(),
+                amount: order.total,
+                vat: order.vat,
+                order_name: order_name(&lines),
+                fake_outcome: outcome,
+            })
+            .await
+            .map_err(gateway_error)?;
+        let payment = Payment {
+            id,
+            order_id,
+            buyer_id: buyer.user_id,
+            provider: gateway.provider().to_owned(),
+            status: PaymentStatus::Pending,
+            amount: order.total,
+            refunded: Money::zero(order.total.currency()),
+            gateway_key: started.gateway_key,
+            redirect_url: started.redirect_url,
+            failure_code: None,
+            failure_message: None,
+            created_at: now,
+            updated_at: now,
+            paid_at: None,
+        };
+        let mut tx = self.s.begin().await?;
+        if let Some(request) = idempotency {
+            // A racing duplicate may have recorded its attempt since: answer with it (the
+            // gateway session started above is simply never used).
+            if let Some(first) = tx
+                .reserve_key::<PaymentId>(START_SCOPE, buyer.user_id, request)
+                .await?
+            {
+                tx.rollback().await?;
+                return Ok(Replayable::replayed(self.load(first).await?));
+            }
+            tx.complete_key(&id).await?;
+        }
+        store::insert(tx.conn(), &payment).await?;
+        tx.commit().await?;
+        Ok(Replayable::fresh(payment))
+    }
+
+    async fn replay(
+        &self,
+        buyer: Principal,
+        request: &IdempotentRequest,
+    ) -> ServiceResult<Option<Payment>> {
+        let mut tx = self.s.begin().await?;
+        let first = tx
+            .reserve_key::<PaymentId>(START_SCOPE, buyer.user_id, request)
+            .await?;
+        // Only a look: the key is reserved for real with the attempt's insert.
+        tx.rollback().await?;
+        match first {
+            Some(id) => Ok(Some(self.load(id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn load(&self, id: PaymentId) -> ServiceResult<Payment> {
+        store::find(self.s.db(), id)
+            .await?
+            .ok_or(ServiceError::NotFound("payment"))
+    }
+
+    /// Confirms a payment the buyer made at the gateway. `replayed` when it was confirmed
+    /// already (a retry gets the same answer, and nothing is charged twice).
+    pub async fn confirm(
+        &self,
+        buyer: Principal,
+        id: PaymentId,
+        gateway_key: Option<String>,
+        token: Option<String>,
+        amount: Option<i64>,
+    ) -> ServiceResult<Replayable<Payment>> {
+        let amount = amount.ok_or_else(|| {
+            jangteo_core::FieldErrors::single("amount", "required", "amount is required")
+        })?;
+        let payment = self
+            .load(id)
+            .await
+            .ok()
+            .filter(|p| p.buyer_id == buyer.user_id)
+            .ok_or(ServiceError::NotFound("payment"))?;
+        match payment.status {
+            PaymentStatus::Pending => {}
+            PaymentStatus::Paid => return Ok(Replayable::replayed(payment)),
+            other => {
+                return Err(ServiceError::conflict(
+                    "payment_closed",
+                    format!("this payment is {other}; start a new one"),
+                ));
+            }
+        }
+        // The S0 double check, first half: what the client says it paid is the order's
+        // total, before anything goes to the gateway.
+        if amount != payment.amount.minor() {
+            return Err(ServiceError::Unprocessable {
+                code: "amount_mismatch",
+                detail: format!(
+                    "the order's total is {}, not {amount}",
+                    payment.amount.minor()
+                ),
+            });
+        }
+        let now = self.s.clock().now();
+        let order = order_store::find(self.s.db(), payment.order_id)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
+        if order.status == OrderStatus::Pending && order.payment_deadline <= now {
+            // Its deadline passed and the sweep has not run yet: cancel it now.
+            let mut tx = self.s.begin().await?;
+            crate::orders::cancel_in(&mut tx, order.id, CancelReason::PaymentTimeout).await?;
+            tx.commit().await?;
+        }
+        let order = order_store::find(self.s.db(), payment.order_id)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
+        if order.status != OrderStatus::Pending {
+            return Err(not_payable(order.status));
+        }
+        let stale = now
+            - chrono::Duration::seconds(
+                i64::try_from(self.s.payment_settings.confirm_claim_secs).unwrap_or(60),
+            );
+        if !store::claim_confirm(self.s.db(), id, now, stale).await? {
+            let current = self.load(id).await?;
+            if current.status == PaymentStatus::Paid {
+                return Ok(Replayable::replayed(current));
+            }
+            return Err(ServiceError::conflict(
+                "payment_in_progress",
+                "this payment is being confirmed by another request; retry in a moment",
+            ));
+        }
+        let gateway = self.gateway_of(&payment)?;
+        let confirmation = Confirmation {
+            reference: payment.id.to_string(),
+            buyer_reference: buyer.user_id.to_string(),
+            gateway_key: gateway_key.or_else(|| payment.gateway_key.clone()),
+            token,
+            amount: payment.amount,
+        };
+        match gateway.confirm(&confirmation).await {
+            Ok(charged) => self.settle_charged(&payment, charged).await,
+            Err(GatewayError::Declined { code, message }) => {
+                store::settle(
+                    self.s.db(),
+                    &payment,
+                    Settle::Failed {
+                        code: &code,
+                        message: &message,
+                    },
+                    self.s.clock().now(),
+                )
+                .await?;
+                Err(ServiceError::PaymentDeclined { code, message })
+            }
+            Err(e) => {
+                // Unknown outcome or a refused request: the attempt stays PENDING and the
+                // buyer may confirm again (the gateway answers a repeated confirm of a paid
+                // payment with that payment).
+                store::release_claim(self.s.db(), id).await?;
+                Err(gateway_error(e))
+            }
+        }
+    }
+
+    /// The gateway charged `charged`: check it, then pay the order — or refund it when the
+    /// order cannot take it.
+    async fn settle_charged(
+        &self,
+        payment: &Payment,
+        charged: GatewayPayment,
+    ) -> ServiceResult<Replayable<Payment>> {
+        let now = self.s.clock().now();
+        // The S0 double check, second half: what the gateway charged is the order's total.
+        if charged.status != GatewayStatus::Paid || charged.total != payment.amount.minor() {
+            tracing::error!(payment_id = %payment.id, charged = charged.total, expected = payment.amount.minor(),
+                status = ?charged.status, "gateway reported a different charge; refunding it");
+            self.refund_whole(payment, &charged, "amount mismatch")
+                .await;
+            store::settle(
+                self.s.db(),
+                payment,
+                Settle::Failed {
+                    code: "amount_mismatch",
+                    message: "the gateway charged another amount; refunded",
+                },
+                now,
+            )
+            .await?;
+            return Err(ServiceError::Conflict {
+                code: "payment_amount_mismatch",
+                detail: "the gateway reported another amount than the order's total; the charge was refunded".into(),
+            });
+        }
+        let mut tx = self.s.begin().await?;
+        let order_paid = order_store::move_status(
+            tx.conn(),
+            payment.order_id,
+            OrderStatus::Pending,
+            OrderStatus::Ordered,
+            None,
+            now,
+        )
+        .await?;
+        if order_paid
+            && store::settle(
+                tx.conn(),
+                payment,
+                Settle::Paid {
+                    gateway_key: &charged.gateway_key,
+                },
+                now,
+            )
+            .await?
+        {
+            tx.record(DomainEvent::OrderPaid {
+                order_id: payment.order_id,
+                buyer_id: payment.buyer_id,
+            });
+            tx.commit().await?;
+            return Ok(Replayable::fresh(self.load(payment.id).await?));
+        }
+        tx.rollback().await?;
+        // Charged for an order that is cancelled or paid by another attempt: give it back.
+        let order = order_store::find(self.s.db(), payment.order_id)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
+        self.refund_whole(payment, &charged, "order no longer payable")
+            .await;
+        store::settle(
+            self.s.db(),
+            payment,
+            Settle::Refunded {
+                gateway_key: &charged.gateway_key,
+            },
+            now,
+        )
+        .await?;
+        Err(not_payable(order.status))
+    }
+
+    /// Refunds a whole charge that no order took (best effort now; logged if it fails, for
+    /// the operator and the reconciliation job).
+    async fn refund_whole(&self, payment: &Payment, charged: &GatewayPayment, why: &str) {
+        let Ok(gateway) = self.gateway_of(payment) else {
+            return;
+        };
+        let refund = Refund {
+            gateway_key: charged.gateway_key.clone(),
+            reference: payment.id.to_string(),
+            amount: Money::new(charged.total, payment.amount.currency()),
+            reason: why.to_owned(),
+            idempotency_key: format!("void-{}", payment.id),
+        };
+        if let Err(e) = gateway.cancel(&refund).await {
+            tracing::error!(payment_id = %payment.id, error = %e, "refunding an untaken charge failed");
+        }
+    }
+}
+
+/// Whether an order in `status` with this deadline can be paid at `now`.
+fn payable(
+    status: OrderStatus,
+    deadline: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    if status != OrderStatus::Pending {
+        return Err(not_payable(status));
+    }
+    if deadline <= now {
+        return Err(ServiceError::conflict(
+            "payment_deadline_passed",
+            "the order's payment deadline has passed; it is being cancelled",
+        ));
+    }
+    Ok(())
+}
+
+fn not_payable(status: OrderStatus) -> ServiceError {
+    match status {
+        OrderStatus::Ordered | OrderStatus::Complete => ServiceError::conflict(
+            "order_already_paid",
+            "the order is paid already; any second charge was refunded",
+        ),
+        _ => ServiceError::conflict(
+            "order_cancelled",
+            "the order is cancelled (its payment deadline passed, or it was cancelled); any charge was refunded",
+        ),
+    }
+}
+
+/// What the gateway shows: the first product, and how many more lines ("머그 외 2건").
+fn order_name(lines: &[jangteo_store::orders::OrderLine]) -> String {
+    let first: String = lines
+        .first()
+        .map(|l| l.product_name.chars().take(80).collect())
+        .unwrap_or_default();
+    match lines.len() {
+        0 | 1 => first,
+        n => format!("{first} 외 {}건", n - 1),
+    }
+}
+
+pub(crate) fn gateway_error(e: GatewayError) -> ServiceError {
+    match e {
+        GatewayError::Declined { code, message } => ServiceError::PaymentDeclined { code, message },
+        GatewayError::Rejected { code, message } => ServiceError::Conflict {
+            code: "payment_rejected",
+            detail: format!("the payment gateway refused the request: {code}: {message}"),
+        },
+        GatewayError::Unavailable(why) => {
+            tracing::warn!(%why, "payment gateway unavailable");
+            ServiceError::Unavailable("payment_gateway")
+        }
+    }
+}
