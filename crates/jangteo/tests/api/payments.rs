@@ -487,3 +487,60 @@ async fn shipments_move_in_order_and_the_last_delivery_completes_the_order() {
     assert_problem(res, StatusCode::CONFLICT, "illegal_transition").await;
     assert_invariants(&app).await;
 }
+
+/// The mails written to `email`, oldest first.
+fn mails_to(app: &TestApp, email: &str) -> Vec<String> {
+    let mut files: Vec<_> = std::fs::read_dir(&app.mail_dir)
+        .expect("mail directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter(|m| m.contains(&format!("To: {email}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_paid_order_mails_the_buyer_and_each_seller_once() {
+    let app = spawn_app().await;
+    let (_a, m, _l) = shop(&app, "pay.mail.a@example.com").await;
+    let b = app.seller("pay.mail.b@example.com").await;
+    let book = app
+        .product(
+            &b,
+            ProductSpec::on_sale("메일 책", 9_000).variant("PAY-MAILBOOK", 5),
+        )
+        .await;
+    let book = variant_id(&book, 0).to_string();
+    let buyer = app.buyer("pay.mail.buyer@example.com").await;
+    let order = paid_order(&app, &buyer, &[(&m, 1), (&book, 2)]).await;
+    app.settle().await;
+    app.run_jobs().await;
+    let id = order["id"].as_str().unwrap();
+    let to_buyer = mails_to(&app, "pay.mail.buyer@example.com");
+    let confirmations: Vec<&String> = to_buyer.iter().filter(|m| m.contains(id)).collect();
+    assert_eq!(confirmations.len(), 1, "one confirmation");
+    assert!(confirmations[0].contains("Subject: Your jangteo order"));
+    for seller in ["pay.mail.a@example.com", "pay.mail.b@example.com"] {
+        let to_seller: Vec<String> = mails_to(&app, seller)
+            .into_iter()
+            .filter(|m| m.contains(id))
+            .collect();
+        assert_eq!(to_seller.len(), 1, "one new-order mail to {seller}");
+        assert!(to_seller[0].contains("New jangteo order"));
+    }
+    // Queued in the subscriber's transaction, with its processed record: a redelivered
+    // event finds the record and queues nothing again.
+    app.settle().await;
+    app.run_jobs().await;
+    assert_eq!(
+        mails_to(&app, "pay.mail.buyer@example.com")
+            .iter()
+            .filter(|m| m.contains(id))
+            .count(),
+        1
+    );
+    assert_invariants(&app).await;
+}

@@ -42,3 +42,49 @@ pub fn verification_code(to: &str, code: &str, ttl_minutes: i64) -> Mail {
         ),
     }
 }
+
+/// One line of an order as a mail lists it.
+pub struct MailLine<'a> {
+    pub product: &'a str,
+    pub variant: &'a str,
+    pub quantity: i64,
+    pub total: i64,
+}
+
+fn listed(lines: &[MailLine<'_>]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            format!(
+                "  - {} ({}) x {}: {} won\r\n",
+                l.product, l.variant, l.quantity, l.total
+            )
+        })
+        .collect()
+}
+
+/// To the buyer, once the order is paid.
+pub fn order_paid(to: &str, order_id: &str, total: i64, lines: &[MailLine<'_>]) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: format!("Your jangteo order {order_id} is confirmed"),
+        text: format!(
+            "Thank you for your order. We received your payment of {total} won.\r\n\r\n\
+             Order {order_id}:\r\n{}\r\nYou can follow it at /api/v1/orders/{order_id}.\r\n",
+            listed(lines)
+        ),
+    }
+}
+
+/// To a seller, once an order with their products is paid: what to ship.
+pub fn new_order(to: &str, order_id: &str, lines: &[MailLine<'_>]) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: format!("New jangteo order {order_id} to ship"),
+        text: format!(
+            "A paid order holds your products:\r\n{}\r\n\
+             Ship it and record it at /api/v1/sellers/me/orders/{order_id}/shipment.\r\n",
+            listed(lines)
+        ),
+    }
+}

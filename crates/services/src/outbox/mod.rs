@@ -23,7 +23,7 @@ use jangteo_store::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-pub use subscribers::{CartCleanup, SalesCounter, SearchIndexer};
+pub use subscribers::{CartCleanup, OrderMail, SalesCounter, SearchIndexer};
 
 use crate::{ServiceError, ServiceResult, Services};
 
@@ -120,6 +120,7 @@ impl Outbox {
             Arc::new(SearchIndexer),
             Arc::new(SalesCounter),
             Arc::new(CartCleanup),
+            Arc::new(OrderMail),
         ];
         subscribers.extend(extra);
         Self {
