@@ -31,6 +31,15 @@ enum Scenario {
     /// POST /api/v1/products (on sale, one variant) as the admin, with the outbox relay
     /// indexing every write; also reports the delay from commit to a subscriber's apply.
     CatalogWrite,
+    /// POST /api/v1/orders buying one unit of a random one of 200 plentiful variants: stock
+    /// reserved, order written, events queued — buyers of different products, who should
+    /// never wait for each other.
+    Checkout,
+    /// POST /api/v1/orders, every buyer after one unit of the same variant: the hot row.
+    CheckoutHot,
+    /// A whole purchase through the fake gateway: place, start a payment, confirm (three
+    /// requests per purchase; the table counts purchases).
+    Purchase,
 }
 
 #[derive(Parser, Debug)]
@@ -68,7 +77,16 @@ struct Target {
     category_ids: Vec<String>,
     /// A bearer token that may create products (catalog-write).
     token: Option<String>,
+    /// For the checkout scenarios: variants topped up with stock, and the buyer's address.
+    shop: Option<Shop>,
 }
+
+struct Shop {
+    variants: Vec<String>,
+    address_id: String,
+}
+
+const CHECKOUT_VARIANTS: usize = 200;
 
 /// An outbox subscriber that records, for every product event, how long after its commit
 /// it was applied. It is the last subscriber, so the delay includes the search indexer's
@@ -155,10 +173,19 @@ fn main() -> anyhow::Result<()> {
         }
         (None, None) => None,
     };
+    let writes = [
+        Scenario::CatalogWrite,
+        Scenario::Checkout,
+        Scenario::CheckoutHot,
+        Scenario::Purchase,
+    ];
     anyhow::ensure!(
-        target.token.is_some() || !args.scenarios.contains(&Scenario::CatalogWrite),
-        "catalog-write against --url needs --token (a seller's or admin's access token)"
+        target.token.is_some() || !args.scenarios.iter().any(|s| writes.contains(s)),
+        "catalog-write and the checkout scenarios against --url need --token (an admin's access token)"
     );
+    if args.scenarios.iter().any(|s| writes[1..].contains(s)) {
+        target.shop = Some(client_rt.block_on(prepare_shop(&target))?);
+    }
     eprintln!(
         "target {base}: {} sample products, {} categories; {} connections, {} s per scenario",
         target.product_ids.len(),
@@ -337,7 +364,101 @@ async fn discover(base: &str) -> anyhow::Result<Target> {
         product_ids,
         category_ids,
         token: None,
+        shop: None,
     })
+}
+
+/// Tops up the first variant of 200 sampled products with stock (the admin may adjust any
+/// product), and gives the buyer (the admin: any account can buy) an address.
+async fn prepare_shop(target: &Target) -> anyhow::Result<Shop> {
+    let http = reqwest::Client::new();
+    let token = target.token.as_deref().unwrap_or_default();
+    let base = &target.base;
+    let mut variants = Vec::new();
+    for pid in target.product_ids.iter().take(CHECKOUT_VARIANTS) {
+        let detail: Value = http
+            .get(format!("{base}/api/v1/products/{pid}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let Some(vid) = detail["variants"][0]["id"].as_str() else {
+            continue;
+        };
+        let res = http
+            .post(format!(
+                "{base}/api/v1/products/{pid}/variants/{vid}/stock-adjustments"
+            ))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"delta": 100_000_000, "reason": "RESTOCK"}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            res.status().is_success(),
+            "restocking {vid}: {}",
+            res.text().await?
+        );
+        variants.push(vid.to_owned());
+    }
+    anyhow::ensure!(!variants.is_empty(), "no variants to buy");
+    let address: Value = http
+        .post(format!("{base}/api/v1/me/addresses"))
+        .bearer_auth(token)
+        .json(
+            &serde_json::json!({"recipient": "벤치 구매자", "phone": "010-0000-0000",
+            "postal_code": "06236", "line1": "테헤란로 427"}),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(Shop {
+        variants,
+        address_id: address["id"]
+            .as_str()
+            .context("address without an id")?
+            .to_owned(),
+    })
+}
+
+/// One purchase: place the order, start a payment, confirm it.
+async fn purchase(http: &reqwest::Client, target: &Target, variant: &str) -> anyhow::Result<()> {
+    let shop = target.shop.as_ref().context("no shop")?;
+    let token = target.token.as_deref().unwrap_or_default();
+    let base = &target.base;
+    let order: Value = ok_json(
+        http.post(format!("{base}/api/v1/orders"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"address_id": shop.address_id,
+                "items": [{"variant_id": variant, "quantity": 1}]}))
+            .send()
+            .await?,
+    )
+    .await?;
+    let id = order["id"].as_str().context("order id")?;
+    let payment: Value = ok_json(
+        http.post(format!("{base}/api/v1/orders/{id}/payments"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({}))
+            .send()
+            .await?,
+    )
+    .await?;
+    let pid = payment["id"].as_str().context("payment id")?;
+    ok_json(
+        http.post(format!("{base}/api/v1/payments/{pid}/confirm"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"payment_key": payment["payment_key"], "amount": order["total"]}))
+            .send()
+            .await?,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn ok_json(res: reqwest::Response) -> anyhow::Result<Value> {
+    anyhow::ensure!(res.status().is_success(), "HTTP {}", res.status());
+    Ok(res.json().await?)
 }
 
 struct RunResult {
@@ -387,6 +508,9 @@ async fn run(
                     match scenario {
                         Scenario::Health => format!("{}/healthz", target.base),
                         Scenario::CatalogWrite => format!("{}/api/v1/products", target.base),
+                        Scenario::Checkout | Scenario::CheckoutHot | Scenario::Purchase => {
+                            format!("{}/api/v1/orders", target.base)
+                        }
                         Scenario::ProductDetail => {
                             let id =
                                 &target.product_ids[rng.random_range(0..target.product_ids.len())];
@@ -422,7 +546,28 @@ async fn run(
                         }
                     }
                 };
+                let variant = target.shop.as_ref().map(|shop| match scenario {
+                    Scenario::CheckoutHot => shop.variants[0].clone(),
+                    _ => shop.variants[rand::rng().random_range(0..shop.variants.len())].clone(),
+                });
+                if scenario == Scenario::Purchase {
+                    let t = Instant::now();
+                    let ok = purchase(&http, &target, variant.as_deref().unwrap_or_default())
+                        .await
+                        .is_ok();
+                    hist.saturating_record(t.elapsed().as_micros() as u64);
+                    requests += 1;
+                    errors += u64::from(!ok);
+                    continue;
+                }
                 let request = match scenario {
+                    Scenario::Checkout | Scenario::CheckoutHot => http
+                        .post(&url)
+                        .bearer_auth(target.token.as_deref().unwrap_or_default())
+                        .json(&serde_json::json!({
+                            "address_id": target.shop.as_ref().map(|s| s.address_id.as_str()),
+                            "items": [{"variant_id": variant, "quantity": 1}],
+                        })),
                     Scenario::CatalogWrite => {
                         let n: u64 = rand::rng().random();
                         http.post(&url)

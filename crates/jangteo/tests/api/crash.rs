@@ -161,3 +161,173 @@ async fn catalog_writes_acknowledged_before_a_kill_are_searchable_after_the_rest
     child.start_kill().unwrap();
     let _ = child.wait().await;
 }
+
+#[tokio::test]
+async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_and_strands_no_stock() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let base = format!("http://{addr}");
+    let (mut child, output) = start(dir.path(), &addr, database_url.as_deref()).await;
+    let (email, password) = {
+        let out = output.lock().unwrap();
+        let field = |name: &str| {
+            out.iter()
+                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
+                .expect("banner printed")
+        };
+        (field("email:"), field("password:"))
+    };
+    let http = http_client();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let product: Value = http
+        .post(format!("{base}/api/v1/products"))
+        .bearer_auth(&token)
+        .json(
+            &json!({"name": "kill rush", "price": 1000, "status": "ON_SALE",
+            "variants": [{"sku": "KILL-RUSH", "name": "basic", "stock": 100}]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
+    let address: Value = http
+        .post(format!("{base}/api/v1/me/addresses"))
+        .bearer_auth(&token)
+        .json(&json!({"recipient": "김철수", "phone": "010-1234-5678", "postal_code": "06236", "line1": "테헤란로 1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let address = address["id"].as_str().unwrap().to_owned();
+
+    // 300 buyers for 100 units; the server is killed once 30 orders are acknowledged.
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let kill = Arc::new(tokio::sync::Notify::new());
+    let rush = (0..300).map(|_| {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        let body =
+            json!({"address_id": address, "items": [{"variant_id": variant, "quantity": 1}]});
+        let (acknowledged, answered, kill) = (acknowledged.clone(), answered.clone(), kill.clone());
+        async move {
+            let Ok(res) = http
+                .post(format!("{base}/api/v1/orders"))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+            else {
+                return;
+            };
+            if res.status() == reqwest::StatusCode::CREATED
+                && let Ok(order) = res.json::<Value>().await
+            {
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push(order["id"].as_str().unwrap().to_owned());
+                if answered.fetch_add(1, Ordering::SeqCst) + 1 == 30 {
+                    kill.notify_one();
+                }
+            }
+        }
+    });
+    let rush = tokio::spawn(futures::future::join_all(rush));
+    tokio::time::timeout(Duration::from_secs(60), kill.notified())
+        .await
+        .expect("30 orders acknowledged");
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    rush.await.unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+
+    let url = database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rw",
+            dir.path().join("data/jangteo.db").display()
+        )
+    });
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    use jangteo_store::entities::{inventory_ledger, orders};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let stored: Vec<String> = orders::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id.to_string())
+        .collect();
+    for id in &acknowledged {
+        assert!(stored.contains(id), "acknowledged order {id} lost");
+    }
+    // Every stored order took its unit, and no unit was taken without an order.
+    let sales: Vec<String> = inventory_ledger::Entity::find()
+        .filter(inventory_ledger::Column::Reason.eq("SALE"))
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|l| l.reference)
+        .collect();
+    let mut a = stored.clone();
+    let mut b = sales.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "orders and stock takes are the same set");
+    let (_, findings) = jangteo_store::inventory::audit(&db).await.unwrap();
+    assert!(
+        findings.is_empty(),
+        "stock matches its ledger: {findings:?}"
+    );
+    let stock =
+        jangteo_store::inventory::stock_of(&db, variant.parse::<uuid::Uuid>().unwrap().into())
+            .await
+            .unwrap();
+    assert_eq!(stock + stored.len() as i64, 100, "sold + left = 100");
+    db.close().await.unwrap();
+    eprintln!(
+        "{} acknowledged, {} stored at the kill",
+        acknowledged.len(),
+        stored.len()
+    );
+
+    // The restarted server carries on selling what is left.
+    let (mut child, _) = start(dir.path(), &addr, database_url.as_deref()).await;
+    let res = http
+        .post(format!("{base}/api/v1/orders"))
+        .bearer_auth(&token)
+        .json(&json!({"address_id": address, "items": [{"variant_id": variant, "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    let expected = if stock > 0 {
+        reqwest::StatusCode::CREATED
+    } else {
+        reqwest::StatusCode::CONFLICT
+    };
+    assert_eq!(res.status(), expected);
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+}
