@@ -62,8 +62,18 @@ async fn start(
     (child, output)
 }
 
-#[tokio::test]
-async fn catalog_writes_acknowledged_before_a_kill_are_searchable_after_the_restart() {
+/// A fresh database and a server on it, with the admin signed in.
+struct Booted {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+    addr: String,
+    base: String,
+    child: Child,
+    token: String,
+    http: reqwest::Client,
+}
+
+async fn boot() -> Booted {
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -73,7 +83,7 @@ async fn catalog_writes_acknowledged_before_a_kill_are_searchable_after_the_rest
         .port();
     let addr = format!("127.0.0.1:{port}");
     let base = format!("http://{addr}");
-    let (mut child, output) = start(dir.path(), &addr, database_url.as_deref()).await;
+    let (child, output) = start(dir.path(), &addr, database_url.as_deref()).await;
     let (email, password) = {
         let out = output.lock().unwrap();
         let field = |name: &str| {
@@ -94,6 +104,29 @@ async fn catalog_writes_acknowledged_before_a_kill_are_searchable_after_the_rest
         .await
         .unwrap();
     let token = login["access_token"].as_str().unwrap().to_owned();
+    Booted {
+        dir,
+        database_url,
+        addr,
+        base,
+        child,
+        token,
+        http,
+    }
+}
+
+#[tokio::test]
+async fn catalog_writes_acknowledged_before_a_kill_are_searchable_after_the_restart() {
+    let Booted {
+        dir,
+        database_url,
+        addr,
+        base,
+        child,
+        token,
+        http,
+    } = boot().await;
+    let mut child = child;
 
     // A burst of writes, all acknowledged, then SIGKILL at once: no graceful anything.
     const N: usize = 40;
@@ -166,36 +199,16 @@ async fn catalog_writes_acknowledged_before_a_kill_are_searchable_after_the_rest
 async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_and_strands_no_stock() {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = fresh_database().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let base = format!("http://{addr}");
-    let (mut child, output) = start(dir.path(), &addr, database_url.as_deref()).await;
-    let (email, password) = {
-        let out = output.lock().unwrap();
-        let field = |name: &str| {
-            out.iter()
-                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
-                .expect("banner printed")
-        };
-        (field("email:"), field("password:"))
-    };
-    let http = http_client();
-    let login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let Booted {
+        dir,
+        database_url,
+        addr,
+        base,
+        child,
+        token,
+        http,
+    } = boot().await;
+    let mut child = child;
     let product: Value = http
         .post(format!("{base}/api/v1/products"))
         .bearer_auth(&token)
