@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod breaker;
 pub mod cart;
 pub mod catalog;
 pub mod email;

@@ -15,7 +15,8 @@ use jangteo_services::images::ImageSettings;
 use jangteo_services::jobs::JobRunner;
 use jangteo_services::mail::{FileMailer, Mailer, SmtpMailer};
 use jangteo_services::outbox::{Outbox, Subscriber};
-use jangteo_services::payments::FakeGateway;
+use jangteo_services::payments::{FakeGateway, Resilient, Toss};
+use jangteo_services::ports::PaymentGateway;
 use jangteo_services::ports::{LocalBus, LocalGate, LocalUniqueCounter};
 use jangteo_services::tokens::TokenKeys;
 use jangteo_services::views::ViewCounter;
@@ -129,10 +130,18 @@ fn build_services(
         (0.0..=1.0).contains(&config.payments.fake.failure_rate),
         "payments.fake.failure_rate must be between 0 and 1"
     );
+    let gateways = payment_gateways(config)?;
     anyhow::ensure!(
-        config.payments.default_provider == "fake",
-        "payments.default_provider {:?} is not configured (this build has: fake)",
-        config.payments.default_provider
+        gateways
+            .iter()
+            .any(|g| g.provider() == config.payments.default_provider),
+        "payments.default_provider {:?} is not configured (configured: {})",
+        config.payments.default_provider,
+        gateways
+            .iter()
+            .map(|g| g.provider())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     anyhow::ensure!(
         (1..=24 * 60).contains(&config.orders.payment_minutes),
@@ -163,10 +172,24 @@ fn build_services(
             bus: Arc::new(LocalBus::default()),
             gate: Arc::new(LocalGate::default()),
             order_settings: config.orders.clone(),
-            gateways: vec![Arc::new(FakeGateway::new(config.payments.fake.clone()))],
+            gateways,
             payment_settings: config.payments.clone(),
         },
     ))
+}
+
+/// The fake gateway always (development, tests, benchmarks); each real gateway whose keys
+/// are configured, behind its circuit breaker and retries.
+fn payment_gateways(config: &Config) -> anyhow::Result<Vec<Arc<dyn PaymentGateway>>> {
+    let mut all: Vec<Arc<dyn PaymentGateway>> =
+        vec![Arc::new(FakeGateway::new(config.payments.fake.clone()))];
+    if let Some(toss) = Toss::new(&config.payments.toss)? {
+        all.push(Arc::new(Resilient::new(
+            Arc::new(toss),
+            jangteo_core::breaker::BreakerSettings::S2,
+        )));
+    }
+    Ok(all)
 }
 
 impl Application {

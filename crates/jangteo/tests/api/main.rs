@@ -31,4 +31,5 @@ mod search;
 mod sellers;
 
 mod tokens;
+mod toss;
 mod wishlist;

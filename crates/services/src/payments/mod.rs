@@ -13,6 +13,8 @@
 
 mod fake;
 mod refund;
+mod resilient;
+mod toss;
 
 use std::sync::Arc;
 
@@ -27,6 +29,8 @@ use serde::{Deserialize, Serialize};
 pub use fake::{FakeGateway, FakeSettings};
 pub use refund::RefundLine;
 pub(crate) use refund::execute_refund;
+pub use resilient::Resilient;
+pub use toss::{Toss, TossSettings};
 
 use crate::idempotency::{IdempotentRequest, Replayable};
 use crate::ports::payment::{
@@ -46,6 +50,7 @@ pub struct PaymentSettings {
     /// A confirmation claim older than this is taken to be of a dead process.
     pub confirm_claim_secs: u64,
     pub fake: FakeSettings,
+    pub toss: TossSettings,
 }
 
 impl Default for PaymentSettings {
@@ -54,6 +59,7 @@ impl Default for PaymentSettings {
             default_provider: "fake".into(),
             confirm_claim_secs: 60,
             fake: FakeSettings::default(),
+            toss: TossSettings::default(),
         }
     }
 }

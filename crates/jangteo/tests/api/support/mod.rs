@@ -8,6 +8,7 @@ mod http;
 mod invariants;
 mod mail;
 mod shoppers;
+mod toss_mock;
 
 pub use app::*;
 pub use db::*;
@@ -16,3 +17,4 @@ pub use http::*;
 pub use invariants::*;
 pub use mail::*;
 pub use shoppers::*;
+pub use toss_mock::*;

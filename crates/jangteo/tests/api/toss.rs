@@ -1,0 +1,185 @@
+//! The Toss Payments adapter against a local server that follows Toss's published API:
+//! the buyer pays in the widget, we confirm with the paymentKey, refunds carry the
+//! refund's id as Idempotency-Key; an outage is retried, then answered 503, and a gateway
+//! that keeps failing trips the circuit breaker so no more calls go out.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const SECRET: &str = "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R";
+
+async fn toss_app() -> (TestApp, TossMock) {
+    let mock = TossMock::start(SECRET).await;
+    let base = mock.base.clone();
+    let app = spawn_app_with(|c| {
+        c.payments.toss.secret_key = Some(SECRET.into());
+        c.payments.toss.base_url = base;
+        c.payments.toss.timeout_ms = 2_000;
+    })
+    .await;
+    (app, mock)
+}
+
+/// An order of one 12,000-won mug (15,000 with shipping) and a Toss payment attempt.
+async fn order_and_attempt(app: &TestApp, tag: &str) -> (Buyer, Value, Value) {
+    let seller = app.seller(&format!("toss.seller.{tag}@example.com")).await;
+    let product = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("토스 머그", 12_000).variant(&format!("TOSS-{tag}"), 10),
+        )
+        .await;
+    let v = variant_id(&product, 0).to_string();
+    let buyer = app.buyer(&format!("toss.buyer.{tag}@example.com")).await;
+    let order: Value = app.buy_now(&buyer, &[(&v, 1)]).await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    let res = app
+        .post_auth(
+            &format!("/api/v1/orders/{id}/payments"),
+            &buyer.access,
+            json!({"provider": "toss"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let attempt: Value = res.json().await.unwrap();
+    (buyer, order, attempt)
+}
+
+async fn confirm(
+    app: &TestApp,
+    buyer: &Buyer,
+    attempt: &Value,
+    key: &str,
+    amount: i64,
+) -> reqwest::Response {
+    let id = attempt["id"].as_str().unwrap();
+    app.post_auth(
+        &format!("/api/v1/payments/{id}/confirm"),
+        &buyer.access,
+        json!({"payment_key": key, "amount": amount}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_toss_payment_is_confirmed_and_refunded_through_the_toss_api() {
+    let (app, toss) = toss_app().await;
+    let (buyer, order, attempt) = order_and_attempt(&app, "flow").await;
+    assert_eq!(attempt["provider"], "toss");
+    assert_eq!(
+        attempt["payment_key"],
+        Value::Null,
+        "Toss issues the key in its widget"
+    );
+    let total = order["total"].as_i64().unwrap();
+    let key = toss.authorize(attempt["id"].as_str().unwrap(), total, false);
+
+    let res = confirm(&app, &buyer, &attempt, &key, total).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let paid: Value = res.json().await.unwrap();
+    assert_eq!(paid["status"], "PAID");
+    assert_eq!(paid["payment_key"], key.as_str());
+    assert_eq!(toss.payment(&key), Some(("DONE".into(), total)));
+
+    let oid = order["id"].as_str().unwrap();
+    let res = app
+        .post_auth(
+            &format!("/api/v1/orders/{oid}/refunds"),
+            &buyer.access,
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let refund: Value = res.json().await.unwrap();
+    assert_eq!(refund["status"], "DONE");
+    assert_eq!(toss.payment(&key), Some(("CANCELED".into(), 0)));
+    let refund_id = refund["id"].as_str().unwrap();
+    assert!(
+        toss.idempotency_keys().iter().any(|k| k == refund_id),
+        "the cancel carried the refund's id as Idempotency-Key"
+    );
+    assert_invariants(&app).await;
+}
+
+#[tokio::test]
+async fn a_card_toss_declines_leaves_the_order_pending() {
+    let (app, toss) = toss_app().await;
+    let (buyer, order, attempt) = order_and_attempt(&app, "decline").await;
+    let total = order["total"].as_i64().unwrap();
+    let key = toss.authorize(attempt["id"].as_str().unwrap(), total, true);
+    let res = confirm(&app, &buyer, &attempt, &key, total).await;
+    let p = assert_problem(res, StatusCode::PAYMENT_REQUIRED, "payment_declined").await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("REJECT_CARD_PAYMENT")
+    );
+    let oid = order["id"].as_str().unwrap();
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&buyer.access))
+        .await;
+    assert_eq!(now["status"], "PENDING");
+    // Someone else's paymentKey (another order's) is refused by Toss, nothing charged.
+    let stray = toss.authorize("another-order", total, false);
+    let res = confirm(&app, &buyer, &attempt, &stray, total).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_invariants(&app).await;
+}
+
+#[tokio::test]
+async fn an_outage_is_retried_then_answered_503_and_a_failing_toss_trips_the_breaker() {
+    let (app, toss) = toss_app().await;
+    let (buyer, order, attempt) = order_and_attempt(&app, "outage").await;
+    let total = order["total"].as_i64().unwrap();
+    let key = toss.authorize(attempt["id"].as_str().unwrap(), total, false);
+
+    // One 500, then success: the retry carries it (same Idempotency-Key), the buyer sees 200.
+    toss.fail_next(1);
+    let before = toss.calls();
+    let res = confirm(&app, &buyer, &attempt, &key, total).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(toss.calls() - before, 2);
+
+    // Toss down: three tries per request, then 503; after enough failures the breaker opens
+    // and requests are answered without calling Toss at all.
+    let (buyer2, order2, attempt2) = order_and_attempt(&app, "outage2").await;
+    let total2 = order2["total"].as_i64().unwrap();
+    let key2 = toss.authorize(attempt2["id"].as_str().unwrap(), total2, false);
+    toss.fail_next(usize::MAX);
+    let before = toss.calls();
+    let res = confirm(&app, &buyer2, &attempt2, &key2, total2).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(
+        res,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "payment_gateway_unavailable",
+    )
+    .await;
+    assert_eq!(toss.calls() - before, 3, "one call and two retries");
+    for _ in 0..4 {
+        let res = confirm(&app, &buyer2, &attempt2, &key2, total2).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    let tripped = toss.calls();
+    let res = confirm(&app, &buyer2, &attempt2, &key2, total2).await;
+    assert_problem(
+        res,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "payment_gateway_unavailable",
+    )
+    .await;
+    assert_eq!(toss.calls(), tripped, "the open breaker calls no one");
+    let oid = order2["id"].as_str().unwrap();
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&buyer2.access))
+        .await;
+    assert_eq!(now["status"], "PENDING");
+    assert_eq!(
+        now["payments"][0]["status"], "PENDING",
+        "confirm again later"
+    );
+    assert_invariants(&app).await;
+}
