@@ -183,3 +183,52 @@ async fn an_outage_is_retried_then_answered_503_and_a_failing_toss_trips_the_bre
     );
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_confirmation_cut_off_after_toss_charged_is_settled_by_reconciliation() {
+    use base64::Engine;
+    let (app, toss) = toss_app().await;
+    let (buyer, order, attempt) = order_and_attempt(&app, "recon").await;
+    let total = order["total"].as_i64().unwrap();
+    let pid = attempt["id"].as_str().unwrap();
+    let key = toss.authorize(pid, total, false);
+    // Our process claimed the confirmation and called Toss, which charged; then it died
+    // before recording anything.
+    let claimed_at = app.clock_now();
+    assert!(
+        jangteo_store::payments::claim_confirm(
+            app.services.db(),
+            pid.parse::<uuid::Uuid>().unwrap().into(),
+            claimed_at,
+            claimed_at,
+        )
+        .await
+        .unwrap()
+    );
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{SECRET}:"));
+    let res = app
+        .http
+        .post(format!("{}/v1/payments/confirm", toss.base))
+        .header("Authorization", format!("Basic {auth}"))
+        .json(&json!({"paymentKey": key, "orderId": pid, "amount": total}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // The buyer's retry meanwhile is told to wait: the claim is held.
+    let res = confirm(&app, &buyer, &attempt, &key, total).await;
+    assert_problem(res, StatusCode::CONFLICT, "payment_in_progress").await;
+
+    // A minute and more later the reconciliation job asks Toss and pays the order.
+    app.clock.advance(chrono::Duration::minutes(2));
+    app.run_jobs().await;
+    let token = app.token_for(buyer.user_id.into(), jangteo_core::Role::User);
+    let oid = order["id"].as_str().unwrap();
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&token))
+        .await;
+    assert_eq!(now["status"], "ORDERED");
+    assert_eq!(now["payments"][0]["status"], "PAID");
+    assert_eq!(now["payments"][0]["payment_key"], key.as_str());
+    assert_invariants(&app).await;
+}

@@ -165,6 +165,26 @@ impl Job for CancelOverdueOrders {
     }
 }
 
+/// Settles payment confirmations that were claimed and never finished (see
+/// `Payments::reconcile`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReconcilePayments {}
+
+#[async_trait::async_trait]
+impl Job for ReconcilePayments {
+    const KIND: &'static str = "reconcile_payments";
+    const MAX_ATTEMPTS: u32 = u32::MAX;
+    const EVERY: Option<Duration> = Some(Duration::from_secs(60));
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        let n = services.payments().reconcile().await?;
+        if n > 0 {
+            tracing::info!(payments = n, "stuck payment confirmations settled");
+        }
+        Ok(())
+    }
+}
+
 /// Carries a recorded refund to its payment gateway, retried until the gateway answers
 /// (the refund's id is its idempotency key there, so a retry refunds once).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -215,19 +235,21 @@ pub(super) async fn dispatch(
         ExpireCarts::KIND => go::<ExpireCarts>(services, payload).await,
         CancelOverdueOrders::KIND => go::<CancelOverdueOrders>(services, payload).await,
         SendRefund::KIND => go::<SendRefund>(services, payload).await,
+        ReconcilePayments::KIND => go::<ReconcilePayments>(services, payload).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
 
 /// The kinds that re-queue themselves after each run (housekeeping): one of each is always
 /// queued.
-pub const RECURRING: [&str; 6] = [
+pub const RECURRING: [&str; 7] = [
     PurgeRefreshTokens::KIND,
     SweepImages::KIND,
     PruneEvents::KIND,
     PruneIdempotencyKeys::KIND,
     ExpireCarts::KIND,
     CancelOverdueOrders::KIND,
+    ReconcilePayments::KIND,
 ];
 
 /// Queues each recurring job once (a dedup key per kind): on every start, harmlessly.
@@ -256,6 +278,7 @@ pub(super) async fn requeue(
         PruneIdempotencyKeys::KIND => tx.enqueue(&PruneIdempotencyKeys {}, due_at, key).await?,
         ExpireCarts::KIND => tx.enqueue(&ExpireCarts {}, due_at, key).await?,
         CancelOverdueOrders::KIND => tx.enqueue(&CancelOverdueOrders {}, due_at, key).await?,
+        ReconcilePayments::KIND => tx.enqueue(&ReconcilePayments {}, due_at, key).await?,
         _ => false,
     };
     Ok(())

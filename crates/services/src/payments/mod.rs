@@ -408,6 +408,61 @@ impl<'a> Payments<'a> {
         Err(not_payable(order.status))
     }
 
+    /// Settles attempts whose confirmation was claimed and never finished (the process died
+    /// mid-call, or the gateway's answer was lost): asks the gateway what happened, then pays
+    /// the order (or refunds the charge) as the confirmation would have, marks a failed
+    /// attempt FAILED, or frees one the gateway never charged so the buyer may confirm
+    /// again. Returns how many it settled (the `reconcile_payments` job).
+    pub async fn reconcile(&self) -> ServiceResult<u64> {
+        let now = self.s.clock().now();
+        let stale = now
+            - chrono::Duration::seconds(
+                i64::try_from(self.s.payment_settings.confirm_claim_secs).unwrap_or(60),
+            );
+        let stuck = store::stuck_confirmations(self.s.db(), stale, 100).await?;
+        let mut settled = 0;
+        for id in stuck {
+            let payment = self.load(id).await?;
+            let Ok(gateway) = self.gateway_of(&payment) else {
+                continue;
+            };
+            // Take the claim over, so a buyer's confirm does not race this.
+            if !store::claim_confirm(self.s.db(), id, now, stale).await? {
+                continue;
+            }
+            let reference = payment.id.to_string();
+            match gateway
+                .lookup(&reference, payment.gateway_key.as_deref())
+                .await
+            {
+                Ok(Some(charged)) if charged.status == GatewayStatus::Paid => {
+                    // Either outcome (paid, or refunded because the order moved on) settles it.
+                    let _ = self.settle_charged(&payment, charged).await;
+                    settled += 1;
+                }
+                Ok(Some(charged)) if charged.status == GatewayStatus::Failed => {
+                    store::settle(
+                        self.s.db(),
+                        &payment,
+                        Settle::Failed {
+                            code: "gateway_failed",
+                            message: "the gateway reports the payment failed",
+                        },
+                        now,
+                    )
+                    .await?;
+                    settled += 1;
+                }
+                Ok(_) => store::release_claim(self.s.db(), id).await?,
+                Err(e) => {
+                    tracing::warn!(payment_id = %id, error = %e, "reconciliation lookup failed");
+                    store::release_claim(self.s.db(), id).await?;
+                }
+            }
+        }
+        Ok(settled)
+    }
+
     /// Refunds a whole charge that no order took (best effort now; logged if it fails, for
     /// the operator and the reconciliation job).
     async fn refund_whole(&self, payment: &Payment, charged: &GatewayPayment, why: &str) {
