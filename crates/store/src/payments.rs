@@ -419,3 +419,21 @@ pub async fn stuck_confirmations(
         .map(PaymentId::from)
         .collect())
 }
+
+/// What the refunds of a payment recorded before `refund` amount to (minor units); ids are
+/// time-ordered, so "before" is the order they were decided in.
+pub async fn refunded_before(
+    c: &impl ConnectionTrait,
+    payment: PaymentId,
+    refund: RefundId,
+) -> StoreResult<i64> {
+    let amounts: Vec<i64> = refunds::Entity::find()
+        .select_only()
+        .column(refunds::Column::Amount)
+        .filter(refunds::Column::PaymentId.eq(payment.uuid()))
+        .filter(refunds::Column::Id.lt(refund.uuid()))
+        .into_tuple()
+        .all(c)
+        .await?;
+    Ok(amounts.iter().sum())
+}

@@ -26,6 +26,42 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start))
         .routes(routes!(confirm))
         .routes(routes!(refund))
+        .routes(routes!(portone_webhook))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WebhookAck {
+    /// Always true: the webhook was verified and taken.
+    received: bool,
+}
+
+/// PortOne V2 webhooks (Standard Webhooks signature). Configure this URL and the secret
+/// (`payments.portone.webhook_secret`) in PortOne's console.
+#[utoipa::path(post, path = "/api/v1/webhooks/portone", tag = "payments",
+    request_body(content = Object, content_type = "application/json",
+        description = "PortOne's event: `{\"type\": \"Transaction.Paid\", \"timestamp\", \"data\": {\"paymentId\", …}}`"),
+    params(
+        ("webhook-id" = Option<String>, Header),
+        ("webhook-timestamp" = Option<String>, Header, description = "Unix seconds; refused beyond five minutes"),
+        ("webhook-signature" = Option<String>, Header, description = "`v1,<base64 HMAC-SHA256>` entries, space-separated"),
+    ),
+    responses(
+        (status = 200, description = "Verified; the payment it names is settled by asking PortOne", body = WebhookAck),
+        (status = 401, description = "Missing or invalid signature, or a stale timestamp (`invalid_signature`); nothing changed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "This shop has no PortOne webhook secret configured", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A verified body that is not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn portone_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<WebhookAck>, ApiError> {
+    state
+        .services
+        .payments()
+        .portone_webhook(&headers, &body)
+        .await?;
+    Ok(Json(WebhookAck { received: true }))
 }
 
 #[derive(Serialize, ToSchema)]

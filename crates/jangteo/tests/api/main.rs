@@ -27,6 +27,7 @@ mod ops;
 mod orders;
 mod outbox;
 mod payments;
+mod portone;
 mod search;
 mod sellers;
 

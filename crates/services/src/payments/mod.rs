@@ -12,9 +12,11 @@
 //! - A declined payment is FAILED and the order stays PENDING: the buyer may start another.
 
 mod fake;
+mod portone;
 mod refund;
 mod resilient;
 mod toss;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -27,6 +29,7 @@ use jangteo_store::payments::{self as store, Payment, Settle};
 use serde::{Deserialize, Serialize};
 
 pub use fake::{FakeGateway, FakeSettings};
+pub use portone::{PortOne, PortOneSettings};
 pub use refund::RefundLine;
 pub(crate) use refund::execute_refund;
 pub use resilient::Resilient;
@@ -51,6 +54,7 @@ pub struct PaymentSettings {
     pub confirm_claim_secs: u64,
     pub fake: FakeSettings,
     pub toss: TossSettings,
+    pub portone: PortOneSettings,
 }
 
 impl Default for PaymentSettings {
@@ -60,6 +64,7 @@ impl Default for PaymentSettings {
             confirm_claim_secs: 60,
             fake: FakeSettings::default(),
             toss: TossSettings::default(),
+            portone: PortOneSettings::default(),
         }
     }
 }
@@ -308,6 +313,13 @@ impl<'a> Payments<'a> {
             amount: payment.amount,
         };
         match gateway.confirm(&confirmation).await {
+            Ok(charged) if charged.status == GatewayStatus::Pending => {
+                store::release_claim(self.s.db(), id).await?;
+                Err(ServiceError::conflict(
+                    "payment_not_completed",
+                    "the gateway has not completed this payment yet; confirm once the buyer has paid",
+                ))
+            }
             Ok(charged) => self.settle_charged(&payment, charged).await,
             Err(GatewayError::Declined { code, message }) => {
                 store::settle(
@@ -422,45 +434,64 @@ impl<'a> Payments<'a> {
         let stuck = store::stuck_confirmations(self.s.db(), stale, 100).await?;
         let mut settled = 0;
         for id in stuck {
-            let payment = self.load(id).await?;
-            let Ok(gateway) = self.gateway_of(&payment) else {
-                continue;
-            };
-            // Take the claim over, so a buyer's confirm does not race this.
-            if !store::claim_confirm(self.s.db(), id, now, stale).await? {
-                continue;
-            }
-            let reference = payment.id.to_string();
-            match gateway
-                .lookup(&reference, payment.gateway_key.as_deref())
-                .await
-            {
-                Ok(Some(charged)) if charged.status == GatewayStatus::Paid => {
-                    // Either outcome (paid, or refunded because the order moved on) settles it.
-                    let _ = self.settle_charged(&payment, charged).await;
-                    settled += 1;
-                }
-                Ok(Some(charged)) if charged.status == GatewayStatus::Failed => {
-                    store::settle(
-                        self.s.db(),
-                        &payment,
-                        Settle::Failed {
-                            code: "gateway_failed",
-                            message: "the gateway reports the payment failed",
-                        },
-                        now,
-                    )
-                    .await?;
-                    settled += 1;
-                }
-                Ok(_) => store::release_claim(self.s.db(), id).await?,
-                Err(e) => {
-                    tracing::warn!(payment_id = %id, error = %e, "reconciliation lookup failed");
-                    store::release_claim(self.s.db(), id).await?;
-                }
+            if self.reconcile_one(id, stale).await? {
+                settled += 1;
             }
         }
         Ok(settled)
+    }
+
+    /// Asks the gateway about one PENDING attempt nobody is confirming (a claim older than
+    /// `stale` may be taken over) and settles it; `true` when it left PENDING.
+    pub(crate) async fn reconcile_one(
+        &self,
+        id: PaymentId,
+        stale: chrono::DateTime<chrono::Utc>,
+    ) -> ServiceResult<bool> {
+        let now = self.s.clock().now();
+        let payment = self.load(id).await?;
+        let Ok(gateway) = self.gateway_of(&payment) else {
+            return Ok(false);
+        };
+        // Take the claim, so a buyer's confirm does not race this.
+        if payment.status != PaymentStatus::Pending
+            || !store::claim_confirm(self.s.db(), id, now, stale).await?
+        {
+            return Ok(false);
+        }
+        let reference = payment.id.to_string();
+        match gateway
+            .lookup(&reference, payment.gateway_key.as_deref())
+            .await
+        {
+            Ok(Some(charged)) if charged.status == GatewayStatus::Paid => {
+                // Either outcome (paid, or refunded because the order moved on) settles it.
+                let _ = self.settle_charged(&payment, charged).await;
+                Ok(true)
+            }
+            Ok(Some(charged)) if charged.status == GatewayStatus::Failed => {
+                store::settle(
+                    self.s.db(),
+                    &payment,
+                    Settle::Failed {
+                        code: "gateway_failed",
+                        message: "the gateway reports the payment failed",
+                    },
+                    now,
+                )
+                .await?;
+                Ok(true)
+            }
+            Ok(_) => {
+                store::release_claim(self.s.db(), id).await?;
+                Ok(false)
+            }
+            Err(e) => {
+                tracing::warn!(payment_id = %id, error = %e, "reconciliation lookup failed");
+                store::release_claim(self.s.db(), id).await?;
+                Ok(false)
+            }
+        }
     }
 
     /// Refunds a whole charge that no order took (best effort now; logged if it fails, for
@@ -475,6 +506,7 @@ impl<'a> Payments<'a> {
             amount: Money::new(charged.total, payment.amount.currency()),
             reason: why.to_owned(),
             idempotency_key: format!("void-{}", payment.id),
+            cancelled_before: charged.cancelled,
         };
         if let Err(e) = gateway.cancel(&refund).await {
             tracing::error!(payment_id = %payment.id, error = %e, "refunding an untaken charge failed");

@@ -323,6 +323,7 @@ pub(crate) async fn execute_refund(
         amount: refund.amount,
         reason: refund.reason.clone(),
         idempotency_key: id.to_string(),
+        cancelled_before: store::refunded_before(s.db(), payment.id, id).await?,
     };
     match gateway.cancel(&call).await {
         Ok(_) => {

@@ -102,6 +102,9 @@ pub struct Refund {
     pub reason: String,
     /// The same key for every attempt of one refund.
     pub idempotency_key: String,
+    /// What earlier refunds of this payment took (minor units): gateways without
+    /// idempotency keys (PortOne) guard a retry with the amount still cancellable.
+    pub cancelled_before: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,6 +7,7 @@ mod fixtures;
 mod http;
 mod invariants;
 mod mail;
+mod portone_mock;
 mod shoppers;
 mod toss_mock;
 
@@ -16,5 +17,6 @@ pub use fixtures::*;
 pub use http::*;
 pub use invariants::*;
 pub use mail::*;
+pub use portone_mock::*;
 pub use shoppers::*;
 pub use toss_mock::*;

@@ -1,0 +1,58 @@
+//! Gateway webhooks. PortOne V2 signs its webhooks with Standard Webhooks (`webhook-id`,
+//! `webhook-timestamp`, `webhook-signature`: HMAC-SHA256 over `id.timestamp.body` with the
+//! console's secret, five minutes of tolerance); a webhook that fails the check is refused
+//! and changes nothing. A verified one is only a hint: the attempt it names is settled by
+//! asking PortOne (`GET /payments/{id}`), exactly as reconciliation does, so a replayed or
+//! reordered webhook cannot pay an order PortOne did not charge.
+
+use jangteo_core::ids::PaymentId;
+use standardwebhooks::Webhook;
+
+use super::Payments;
+use crate::{ServiceError, ServiceResult};
+
+impl Payments<'_> {
+    /// Handles one PortOne webhook; `Ok` once it is verified (unknown payments and event
+    /// types included, so PortOne stops retrying them).
+    pub async fn portone_webhook(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> ServiceResult<()> {
+        let secret = self
+            .s
+            .payment_settings
+            .portone
+            .webhook_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or(ServiceError::NotFound("webhook"))?;
+        let hook = Webhook::new(secret).map_err(|e| {
+            ServiceError::Internal(anyhow::anyhow!("payments.portone.webhook_secret: {e}"))
+        })?;
+        hook.verify(body, headers).map_err(|e| {
+            tracing::warn!(error = %e, "PortOne webhook refused");
+            ServiceError::unauthorized("invalid_signature", format!("webhook refused: {e}"))
+        })?;
+        let event: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| ServiceError::Unprocessable {
+                code: "invalid_webhook",
+                detail: "the webhook body is not JSON".into(),
+            })?;
+        let kind = event["type"].as_str().unwrap_or_default();
+        let Some(id) = event["data"]["paymentId"]
+            .as_str()
+            .and_then(|s| s.parse::<PaymentId>().ok())
+        else {
+            return Ok(());
+        };
+        if kind.starts_with("Transaction.") && self.s.gateways.get("portone").is_some() {
+            // A confirm in progress holds the claim and will settle it; otherwise settle now.
+            let now = self.s.clock().now();
+            if let Ok(true) = self.reconcile_one(id, now).await {
+                tracing::info!(payment_id = %id, %kind, "payment settled from a webhook");
+            }
+        }
+        Ok(())
+    }
+}
