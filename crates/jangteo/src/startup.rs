@@ -15,7 +15,7 @@ use jangteo_services::images::ImageSettings;
 use jangteo_services::jobs::JobRunner;
 use jangteo_services::mail::{FileMailer, Mailer, SmtpMailer};
 use jangteo_services::outbox::{Outbox, Subscriber};
-use jangteo_services::payments::{FakeGateway, PortOne, Resilient, Toss};
+use jangteo_services::payments::{FakeGateway, KakaoPay, PortOne, Resilient, Toss};
 use jangteo_services::ports::PaymentGateway;
 use jangteo_services::ports::{LocalBus, LocalGate, LocalUniqueCounter};
 use jangteo_services::tokens::TokenKeys;
@@ -186,6 +186,12 @@ fn payment_gateways(config: &Config) -> anyhow::Result<Vec<Arc<dyn PaymentGatewa
     if let Some(toss) = Toss::new(&config.payments.toss)? {
         all.push(Arc::new(Resilient::new(
             Arc::new(toss),
+            jangteo_core::breaker::BreakerSettings::S2,
+        )));
+    }
+    if let Some(kakaopay) = KakaoPay::new(&config.payments.kakaopay)? {
+        all.push(Arc::new(Resilient::new(
+            Arc::new(kakaopay),
             jangteo_core::breaker::BreakerSettings::S2,
         )));
     }

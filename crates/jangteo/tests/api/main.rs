@@ -22,6 +22,7 @@ mod idempotency;
 mod images;
 mod inventory;
 mod jobs;
+mod kakaopay;
 mod mail_smtp;
 mod ops;
 mod orders;

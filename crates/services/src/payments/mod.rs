@@ -12,6 +12,7 @@
 //! - A declined payment is FAILED and the order stays PENDING: the buyer may start another.
 
 mod fake;
+mod kakaopay;
 mod portone;
 mod refund;
 mod resilient;
@@ -29,6 +30,7 @@ use jangteo_store::payments::{self as store, Payment, Settle};
 use serde::{Deserialize, Serialize};
 
 pub use fake::{FakeGateway, FakeSettings};
+pub use kakaopay::{KakaoPay, KakaoPaySettings};
 pub use portone::{PortOne, PortOneSettings};
 pub use refund::RefundLine;
 pub(crate) use refund::execute_refund;
@@ -55,6 +57,7 @@ pub struct PaymentSettings {
     pub fake: FakeSettings,
     pub toss: TossSettings,
     pub portone: PortOneSettings,
+    pub kakaopay: KakaoPaySettings,
 }
 
 impl Default for PaymentSettings {
@@ -65,6 +68,7 @@ impl Default for PaymentSettings {
             fake: FakeSettings::default(),
             toss: TossSettings::default(),
             portone: PortOneSettings::default(),
+            kakaopay: KakaoPaySettings::default(),
         }
     }
 }
