@@ -186,8 +186,11 @@ pub(crate) async fn change_in(
     }
     let stock = store::stock_of(tx.conn(), change.variant_id).await?;
     // Ran out (was above zero) or came back from zero: the product's status may follow.
+    // Search documents show only whether a product is in stock, so the index hears of
+    // this change (as a product change) only then; every other sale leaves it alone.
     if (change.delta < 0 && stock == 0) || (change.delta > 0 && stock == change.delta) {
         tx.stock_turned(product_id);
+        tx.record(DomainEvent::ProductChanged { product_id });
     }
     tx.record(DomainEvent::StockChanged {
         product_id,

@@ -21,8 +21,13 @@ impl Subscriber for SearchIndexer {
         "search_index"
     }
 
+    /// Stock changes come as a `ProductChanged` too when they flip whether the product is
+    /// in stock, the only stock fact a document holds; the others are not wanted.
     fn wants(&self, event: &DomainEvent) -> bool {
-        event.product_id().is_some() || matches!(event, DomainEvent::CategoryChanged { .. })
+        matches!(
+            event,
+            DomainEvent::ProductChanged { .. } | DomainEvent::CategoryChanged { .. }
+        )
     }
 
     async fn apply(
@@ -39,8 +44,7 @@ impl Subscriber for SearchIndexer {
         let mut products: HashSet<ProductId> = HashSet::new();
         for d in events {
             match &d.event {
-                DomainEvent::ProductChanged { product_id }
-                | DomainEvent::StockChanged { product_id, .. } => {
+                DomainEvent::ProductChanged { product_id } => {
                     products.insert(*product_id);
                 }
                 DomainEvent::CategoryChanged { category_id } => {
@@ -54,7 +58,8 @@ impl Subscriber for SearchIndexer {
                     let subtree = store::subtree_ids(tx, &root).await?;
                     products.extend(store::products_in_categories(tx, &subtree).await?);
                 }
-                DomainEvent::OrderPlaced { .. }
+                DomainEvent::StockChanged { .. }
+                | DomainEvent::OrderPlaced { .. }
                 | DomainEvent::OrderCancelled { .. }
                 | DomainEvent::OrderPaid { .. }
                 | DomainEvent::OrderRefunded { .. } => {}
