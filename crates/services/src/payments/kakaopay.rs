@@ -6,8 +6,6 @@
 //! names `cancel_available_amount` (paid − the refunds decided before it) so a retry of one
 //! that went through is refused and found done.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -67,12 +65,7 @@ impl KakaoPay {
         let Some(secret) = settings.secret_key.as_deref().filter(|s| !s.is_empty()) else {
             return Ok(None);
         };
-        crate::install_tls_provider();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_millis(settings.timeout_ms))
-            .pool_max_idle_per_host(32)
-            .build()?;
+        let http = super::http::client(settings.timeout_ms)?;
         Ok(Some(Self {
             http,
             settings: KakaoPaySettings {
@@ -94,18 +87,12 @@ impl KakaoPay {
             .json(&body)
             .send()
             .await
-            .map_err(|e| {
-                GatewayError::Unavailable(if e.is_timeout() {
-                    "kakaopay: timed out".into()
-                } else {
-                    "kakaopay: request failed".into()
-                })
-            })?;
+            .map_err(|e| super::http::unanswered("kakaopay", &e))?;
         let status = res.status();
         let body: Value = res
             .json()
             .await
-            .map_err(|_| GatewayError::Unavailable("kakaopay: unreadable answer".into()))?;
+            .map_err(|e| super::http::unanswered("kakaopay", &e))?;
         if status.is_success() {
             return Ok(body);
         }

@@ -12,6 +12,7 @@
 //! - A declined payment is FAILED and the order stays PENDING: the buyer may start another.
 
 mod fake;
+mod http;
 mod kakaopay;
 mod portone;
 mod refund;

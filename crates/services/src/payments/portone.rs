@@ -8,8 +8,6 @@
 //! adapter then finds its refund already made. Webhooks (Standard Webhooks signatures) are
 //! verified in `webhooks.rs`. Auth: `Authorization: PortOne {API_SECRET}`.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -64,12 +62,7 @@ impl PortOne {
         let Some(secret) = settings.api_secret.as_deref().filter(|s| !s.is_empty()) else {
             return Ok(None);
         };
-        crate::install_tls_provider();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_millis(settings.timeout_ms))
-            .pool_max_idle_per_host(32)
-            .build()?;
+        let http = super::http::client(settings.timeout_ms)?;
         Ok(Some(Self {
             http,
             base: settings.base_url.trim_end_matches('/').to_owned(),
@@ -82,18 +75,12 @@ impl PortOne {
             .header("Authorization", &self.authorization)
             .send()
             .await
-            .map_err(|e| {
-                GatewayError::Unavailable(if e.is_timeout() {
-                    "portone: timed out".into()
-                } else {
-                    "portone: request failed".into()
-                })
-            })?;
+            .map_err(|e| super::http::unanswered("portone", &e))?;
         let status = res.status();
         let body: Value = res
             .json()
             .await
-            .map_err(|_| GatewayError::Unavailable("portone: unreadable answer".into()))?;
+            .map_err(|e| super::http::unanswered("portone", &e))?;
         if status.is_success() {
             return Ok(body);
         }

@@ -6,8 +6,6 @@
 //! answered with the first result) and `GET /v1/payments/orders/{orderId}`. Auth is HTTP
 //! Basic with the secret key as the user and an empty password.
 
-use std::time::Duration;
-
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -58,14 +56,7 @@ impl Toss {
         let Some(key) = settings.secret_key.as_deref().filter(|k| !k.is_empty()) else {
             return Ok(None);
         };
-        crate::install_tls_provider();
-        // Its own client: its own connection pool and timeouts, so a slow Toss never
-        // holds connections another integration needs.
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_millis(settings.timeout_ms))
-            .pool_max_idle_per_host(32)
-            .build()?;
+        let http = super::http::client(settings.timeout_ms)?;
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
         Ok(Some(Self {
             http,
@@ -86,11 +77,12 @@ impl Toss {
         let res = req
             .send()
             .await
-            .map_err(|e| GatewayError::Unavailable(format!("toss: {}", without_url(&e))))?;
+            .map_err(|e| super::http::unanswered("toss", &e))?;
         let status = res.status();
-        let body: Value = res.json().await.map_err(|e| {
-            GatewayError::Unavailable(format!("toss: unreadable answer: {}", without_url(&e)))
-        })?;
+        let body: Value = res
+            .json()
+            .await
+            .map_err(|e| super::http::unanswered("toss", &e))?;
         if status.is_success() {
             return Ok(body);
         }
@@ -123,20 +115,6 @@ fn classify(status: u16, code: String, message: String) -> GatewayError {
     } else {
         GatewayError::Rejected { code, message }
     }
-}
-
-/// reqwest's errors name the URL; ours carry no key, but keep logs to the cause.
-fn without_url(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_decode() {
-        "could not decode"
-    } else {
-        "request failed"
-    };
-    kind.to_owned()
 }
 
 /// A Toss Payment object as the port's report.
