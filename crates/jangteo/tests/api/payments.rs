@@ -544,3 +544,46 @@ async fn a_paid_order_mails_the_buyer_and_each_seller_once() {
     );
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_cancel_racing_the_confirmation_ends_in_one_state_with_stock_and_money_moved_once() {
+    let app = spawn_app().await;
+    let (_seller, m, _l) = shop(&app, "pay.cr.seller@example.com").await;
+    let buyer = app.buyer("pay.cr@example.com").await;
+    let (mut paid, mut cancelled) = (0, 0);
+    for _ in 0..20 {
+        let order = place(&app, &buyer, &[(&m, 1)]).await;
+        let total = order["total"].as_i64().unwrap();
+        let payment = started(&app, &buyer, &order, json!({})).await;
+        let oid = order["id"].as_str().unwrap();
+        let cancel_path = format!("/api/v1/orders/{oid}/cancel");
+        let (c, x) = tokio::join!(
+            confirm(&app, &buyer, &payment, total),
+            app.post_auth(&cancel_path, &buyer.access, json!({}))
+        );
+        assert!([StatusCode::OK, StatusCode::CONFLICT].contains(&c.status()));
+        assert!([StatusCode::OK, StatusCode::CONFLICT].contains(&x.status()));
+        let now = order_of(&app, &buyer, &order).await;
+        let p = &now["payments"][0];
+        match now["status"].as_str().unwrap() {
+            // Paid and kept, or paid and then refunded in full by the cancel.
+            "ORDERED" => {
+                assert_eq!(p["status"], "PAID");
+                paid += 1;
+            }
+            "CANCELLED" => {
+                assert!(
+                    p["status"] == "PENDING"
+                        || (p["status"] == "CANCELLED" && p["refunded"] == total),
+                    "a cancelled order keeps no charge: {p}"
+                );
+                cancelled += 1;
+            }
+            other => panic!("unexpected state {other}"),
+        }
+    }
+    // Every unit is accounted for: sold to a kept order or back in stock.
+    assert_eq!(stock(&app, &m).await, 50 - paid);
+    assert_eq!(paid + cancelled, 20);
+    assert_invariants(&app).await;
+}
