@@ -306,9 +306,13 @@ pub async fn get_order(
     Ok(Json((&view).into()))
 }
 
-#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path),
+        ("Idempotency-Key" = Option<String>, Header, max_length = 255,
+        description = "A retry with the same key within 24 hours answers with the order as the first request left it (and `Idempotent-Replayed: true`)")),
     responses(
-        (status = 200, description = "The order, CANCELLED, its stock returned; a paid order is refunded in full (see `refunds`)", body = OrderResponse),
+        (status = 200, description = "The order, CANCELLED, its stock returned; a paid order is refunded in full (see `refunds`)", body = OrderResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when an earlier request with this Idempotency-Key cancelled the order"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order of the caller's (admins may cancel any)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The order is already cancelled or complete (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
@@ -317,9 +321,18 @@ pub async fn cancel(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
     IdPath(id): IdPath<OrderId>,
-) -> Result<Json<OrderResponse>, ApiError> {
-    let view = state.services.orders().cancel(me, id).await?;
-    Ok(Json((&view).into()))
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+) -> Result<(HeaderMap, Json<OrderResponse>), ApiError> {
+    let request = key.map(|key| IdempotentRequest {
+        key,
+        request_hash: crate::json::digest_for(id, "cancel"),
+    });
+    let done = state
+        .services
+        .orders()
+        .cancel(me, id, request.as_ref())
+        .await?;
+    Ok((replay_headers(done.replayed), Json((&done.value).into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/sellers/me/orders", tag = "orders", security(("bearer" = [])), params(PageQuery),

@@ -587,3 +587,48 @@ async fn a_cancel_racing_the_confirmation_ends_in_one_state_with_stock_and_money
     assert_eq!(paid + cancelled, 20);
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_cancel_retried_with_its_idempotency_key_replays_and_moves_nothing_again() {
+    let app = spawn_app().await;
+    let (_seller, m, _l) = shop(&app, "pay.ck.seller@example.com").await;
+    let buyer = app.buyer("pay.ck@example.com").await;
+    let send = |oid: String, key: &'static str| {
+        let app = &app;
+        let token = buyer.access.clone();
+        async move {
+            app.http
+                .post(app.url(&format!("/api/v1/orders/{oid}/cancel")))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Unpaid: the retry answers the cancelled order instead of 409.
+    let unpaid = place(&app, &buyer, &[(&m, 3)]).await;
+    let oid = unpaid["id"].as_str().unwrap().to_owned();
+    let first = send(oid.clone(), "cancel-1").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = send(oid.clone(), "cancel-1").await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let res = send(oid, "cancel-other").await;
+    assert_problem(res, StatusCode::CONFLICT, "illegal_transition").await;
+    assert_eq!(stock(&app, &m).await, 50);
+
+    // Paid: refunded once, the retry replays.
+    let paid = paid_order(&app, &buyer, &[(&m, 2)]).await;
+    let oid = paid["id"].as_str().unwrap().to_owned();
+    let first = send(oid.clone(), "cancel-2").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = send(oid.clone(), "cancel-2").await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["status"], "CANCELLED");
+    assert_eq!(body["refunds"].as_array().unwrap().len(), 1);
+    assert_eq!(stock(&app, &m).await, 50);
+    assert_invariants(&app).await;
+}

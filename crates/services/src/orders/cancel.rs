@@ -11,28 +11,49 @@ use jangteo_store::inventory::StockChange;
 use jangteo_store::orders as store;
 
 use super::{OrderView, Orders};
+use crate::idempotency::{IdempotentRequest, Replayable};
 use crate::inventory::change_in;
 use crate::tokens::Principal;
 use crate::tx::UnitOfWork;
 use crate::{ServiceError, ServiceResult, Services};
+
+const CANCEL_SCOPE: &str = "orders.cancel";
 
 /// Orders cancelled per transaction by the sweep.
 const SWEEP_BATCH: u64 = 100;
 
 impl Orders<'_> {
     /// Cancels an order of the caller's (or any, for an admin) and returns its stock; a
-    /// paid order is refunded in full.
-    pub async fn cancel(&self, who: Principal, id: OrderId) -> ServiceResult<OrderView> {
+    /// paid order is refunded in full. With an idempotency key, a retry answers with the
+    /// order as the first request left it.
+    pub async fn cancel(
+        &self,
+        who: Principal,
+        id: OrderId,
+        idempotency: Option<&IdempotentRequest>,
+    ) -> ServiceResult<Replayable<OrderView>> {
         let order = store::find(self.s.db(), id)
             .await?
             .filter(|o| o.buyer_id == who.user_id || who.role == Role::Admin)
             .ok_or(ServiceError::NotFound("order"))?;
         if order.status == OrderStatus::Ordered {
-            self.s
+            let refund = self
+                .s
                 .payments()
-                .refund(who, id, None, Some("order cancelled"), None)
+                .refund_scoped(
+                    CANCEL_SCOPE,
+                    who,
+                    id,
+                    None,
+                    Some("order cancelled"),
+                    idempotency,
+                )
                 .await?;
-            return self.get(who, id).await;
+            let view = self.get(who, id).await?;
+            return Ok(Replayable {
+                value: view,
+                replayed: refund.replayed,
+            });
         }
         let reason = if order.buyer_id == who.user_id {
             CancelReason::Buyer
@@ -40,6 +61,15 @@ impl Orders<'_> {
             CancelReason::Admin
         };
         let mut tx = self.s.begin().await?;
+        if let Some(request) = idempotency
+            && tx
+                .reserve_key::<serde_json::Value>(CANCEL_SCOPE, who.user_id, request)
+                .await?
+                .is_some()
+        {
+            tx.rollback().await?;
+            return Ok(Replayable::replayed(self.get(who, id).await?));
+        }
         if !cancel_in(&mut tx, id, reason).await? {
             tx.rollback().await?;
             let now = store::find(self.s.db(), id)
@@ -47,8 +77,11 @@ impl Orders<'_> {
                 .ok_or(ServiceError::NotFound("order"))?;
             return Err(refusal(now.status));
         }
+        if idempotency.is_some() {
+            tx.complete_key(&id).await?;
+        }
         tx.commit().await?;
-        self.get(who, id).await
+        Ok(Replayable::fresh(self.get(who, id).await?))
     }
 }
 

@@ -48,6 +48,21 @@ impl Payments<'_> {
         reason: Option<&str>,
         idempotency: Option<&IdempotentRequest>,
     ) -> ServiceResult<Replayable<RefundRecord>> {
+        self.refund_scoped(REFUND_SCOPE, who, order_id, lines, reason, idempotency)
+            .await
+    }
+
+    /// [`Self::refund`] with its idempotency key recorded under `scope` (cancelling a paid
+    /// order records its key under the cancel's scope, so a retried cancel replays).
+    pub(crate) async fn refund_scoped(
+        &self,
+        scope: &'static str,
+        who: Principal,
+        order_id: OrderId,
+        lines: Option<&[RefundLine]>,
+        reason: Option<&str>,
+        idempotency: Option<&IdempotentRequest>,
+    ) -> ServiceResult<Replayable<RefundRecord>> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.chars().count() > 200) {
             return Err(jangteo_core::FieldErrors::single(
@@ -66,7 +81,7 @@ impl Payments<'_> {
         let mut tx = self.s.begin().await?;
         if let Some(request) = idempotency
             && let Some(first) = tx
-                .reserve_key::<RefundId>(REFUND_SCOPE, who.user_id, request)
+                .reserve_key::<RefundId>(scope, who.user_id, request)
                 .await?
         {
             tx.rollback().await?;
