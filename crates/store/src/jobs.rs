@@ -161,6 +161,33 @@ pub async fn complete(c: &impl ConnectionTrait, id: Uuid, token: Uuid) -> StoreR
         == 1)
 }
 
+/// Puts a finished recurring job back in the queue for its next run, in place (the same
+/// row, so the job can never be lost between a delete and a re-insert), if its claim still
+/// holds it; `Ok(false)` when the lease was lost.
+pub async fn reschedule(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    token: Uuid,
+    due_at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    use sea_orm::sea_query::Expr;
+    Ok(jobs::Entity::update_many()
+        .col_expr(jobs::Column::DueAt, Expr::value(due_at))
+        .col_expr(jobs::Column::Attempts, Expr::value(0))
+        .col_expr(jobs::Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(jobs::Column::LeaseOwner, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            jobs::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::LeaseOwner.eq(token))
+        .exec(c)
+        .await?
+        .rows_affected
+        == 1)
+}
+
 /// Records a failed attempt: due again at `retry_at`, or parked when that is None.
 pub async fn fail(
     c: &impl ConnectionTrait,

@@ -126,19 +126,22 @@ impl JobRunner {
         job: &StoredJob,
         every: Option<Duration>,
     ) -> ServiceResult<()> {
-        let mut tx = services.begin().await?;
-        if !store::complete(tx.conn(), job.id, token).await? {
+        // A recurring job's row is rescheduled in place (one UPDATE): deleting it and
+        // inserting the next run could lose the job between the two on a busy MariaDB.
+        let done = match every {
+            Some(every) => {
+                let next = services.clock.now()
+                    + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1));
+                store::reschedule(&services.db, job.id, token, next).await?
+            }
+            None => store::complete(&services.db, job.id, token).await?,
+        };
+        if !done {
             // The lease ran out while the job ran and another runner holds it now; it
             // will run again there. Jobs are kept shorter than the lease to avoid this.
             tracing::warn!(job_id = %job.id, kind = %job.kind, "job finished after its lease was taken over");
-            return tx.rollback().await;
         }
-        if let Some(every) = every {
-            let next = services.clock.now()
-                + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1));
-            kinds::requeue(&mut tx, &job.kind, Some(next)).await?;
-        }
-        tx.commit().await
+        Ok(())
     }
 
     /// Records a failure; true when the job is now parked.
