@@ -315,7 +315,8 @@ pub async fn get_order(
             headers(("Idempotent-Replayed" = String, description = "`true` when an earlier request with this Idempotency-Key cancelled the order"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order of the caller's (admins may cancel any)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order is already cancelled or complete (`illegal_transition`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is already cancelled or complete (`illegal_transition`), or a request with this Idempotency-Key is still in progress (`idempotency_key_in_use`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A malformed Idempotency-Key", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
