@@ -14,6 +14,13 @@ use hdrhistogram::Histogram;
 use rand::Rng;
 use serde_json::Value;
 
+mod embedded;
+mod report;
+mod shop;
+
+use embedded::{DelayProbe, Embedded};
+use shop::Shop;
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Scenario {
     /// GET /api/v1/products/{id} of random products.
@@ -31,15 +38,33 @@ enum Scenario {
     /// POST /api/v1/products (on sale, one variant) as the admin, with the outbox relay
     /// indexing every write; also reports the delay from commit to a subscriber's apply.
     CatalogWrite,
-    /// POST /api/v1/orders buying one unit of a random one of 200 plentiful variants: stock
-    /// reserved, order written, events queued — buyers of different products, who should
-    /// never wait for each other.
+    /// POST /api/v1/orders ("buy now") of one unit of a random one of 200 plentiful
+    /// variants: stock reserved, order written, events queued, nothing paid.
+    Place,
+    /// The same, every customer after one unit of the same variant: the hot row.
+    PlaceHot,
+    /// Whole purchases: each connection a customer who adds a unit of a random one of 200
+    /// plentiful variants to the cart, orders the cart, starts a fake payment and confirms
+    /// it; reports paid orders/s, every step's latency and what the database says after.
     Checkout,
-    /// POST /api/v1/orders, every buyer after one unit of the same variant: the hot row.
+    /// The same loop with every customer buying the same variant: the hot row.
     CheckoutHot,
-    /// A whole purchase through the fake gateway: place, start a payment, confirm (three
-    /// requests per purchase; the table counts purchases).
-    Purchase,
+}
+
+impl Scenario {
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Scenarios that need the shop prepared (stock, customers): embedded server only.
+    fn buys(self) -> bool {
+        matches!(
+            self,
+            Scenario::Place | Scenario::PlaceHot | Scenario::Checkout | Scenario::CheckoutHot
+        )
+    }
 }
 
 #[derive(Parser, Debug)]
@@ -52,12 +77,17 @@ struct Args {
     #[arg(value_enum, required = true, num_args = 1..)]
     scenarios: Vec<Scenario>,
     /// Target a running server instead of starting one, e.g. http://127.0.0.1:8080.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "database_url")]
     url: Option<String>,
+    /// Run the embedded server on a fresh database of its own on this PostgreSQL or MySQL
+    /// server (created for the run, dropped at the end) instead of on SQLite, e.g.
+    /// postgres://postgres@127.0.0.1:5432/test.
+    #[arg(long)]
+    database_url: Option<String>,
     /// Products to seed into the embedded server.
     #[arg(long, default_value_t = 100_000)]
     products: u64,
-    /// Concurrent keep-alive connections.
+    /// Concurrent keep-alive connections (in the checkout scenarios: customers).
     #[arg(long, default_value_t = 64)]
     connections: usize,
     /// Measured seconds per scenario (after a warm-up of a fifth of it).
@@ -77,67 +107,8 @@ struct Target {
     category_ids: Vec<String>,
     /// A bearer token that may create products (catalog-write).
     token: Option<String>,
-    /// For the checkout scenarios: variants topped up with stock, and the buyer's address.
+    /// For the buying scenarios: variants topped up with stock, and the customers.
     shop: Option<Shop>,
-}
-
-struct Shop {
-    variants: Vec<String>,
-    address_id: String,
-}
-
-const CHECKOUT_VARIANTS: usize = 200;
-
-/// An outbox subscriber that records, for every product event, how long after its commit
-/// it was applied. It is the last subscriber, so the delay includes the search indexer's
-/// work on the same batch.
-#[derive(Default)]
-struct DelayProbe {
-    delays: std::sync::Mutex<Option<Histogram<u64>>>,
-}
-
-#[async_trait::async_trait]
-impl jangteo_services::outbox::Subscriber for DelayProbe {
-    fn name(&self) -> &'static str {
-        "bench_delay_probe"
-    }
-
-    fn wants(&self, event: &jangteo_core::events::DomainEvent) -> bool {
-        matches!(
-            event,
-            jangteo_core::events::DomainEvent::ProductChanged { .. }
-        )
-    }
-
-    async fn apply(
-        &self,
-        _services: &jangteo_services::Services,
-        _tx: &jangteo_store::DatabaseTransaction,
-        events: &[jangteo_services::outbox::Delivery],
-    ) -> anyhow::Result<()> {
-        let now = chrono::Utc::now();
-        let mut guard = self.delays.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(h) = guard.as_mut() {
-            for d in events {
-                let micros = (now - d.at).num_microseconds().unwrap_or(i64::MAX);
-                h.saturating_record(u64::try_from(micros).unwrap_or(0));
-            }
-        }
-        Ok(())
-    }
-}
-
-impl DelayProbe {
-    /// Starts recording (forgetting what came before).
-    fn start(&self) -> anyhow::Result<()> {
-        *self.delays.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(Histogram::new_with_bounds(1, 600_000_000, 3)?);
-        Ok(())
-    }
-
-    fn take(&self) -> Option<Histogram<u64>> {
-        self.delays.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -153,38 +124,60 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let _dir;
+    let dir = tempfile::tempdir()?;
     let probe = Arc::new(DelayProbe::default());
-    let (base, credentials) = match &args.url {
-        Some(url) => (url.trim_end_matches('/').to_owned(), None),
-        None => {
-            let dir = tempfile::tempdir()?;
-            let (base, credentials) =
-                server_rt.block_on(start_embedded(dir.path(), args.products, probe.clone()))?;
-            _dir = dir;
-            (base, credentials)
-        }
+    let embedded = match &args.url {
+        Some(_) => None,
+        None => Some(server_rt.block_on(Embedded::start(
+            dir.path(),
+            args.products,
+            args.database_url.as_deref(),
+            probe.clone(),
+        ))?),
+    };
+    let result = measure(&args, embedded.as_ref(), &probe, &server_rt, &client_rt);
+    if let Some(e) = &embedded {
+        server_rt.block_on(e.drop_database())?;
+    }
+    result
+}
+
+fn measure(
+    args: &Args,
+    embedded: Option<&Embedded>,
+    probe: &DelayProbe,
+    server_rt: &tokio::runtime::Runtime,
+    client_rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
+    let base = match (&args.url, embedded) {
+        (Some(url), _) => url.trim_end_matches('/').to_owned(),
+        (None, Some(e)) => e.base.clone(),
+        (None, None) => anyhow::bail!("no server to measure"),
     };
     let mut target = client_rt.block_on(discover(&base))?;
-    target.token = match (&args.token, credentials) {
+    target.token = match (&args.token, embedded.and_then(|e| e.credentials.clone())) {
         (Some(t), _) => Some(t.clone()),
         (None, Some((email, password))) => {
             Some(client_rt.block_on(login(&base, &email, &password))?)
         }
         (None, None) => None,
     };
-    let writes = [
-        Scenario::CatalogWrite,
-        Scenario::Checkout,
-        Scenario::CheckoutHot,
-        Scenario::Purchase,
-    ];
     anyhow::ensure!(
-        target.token.is_some() || !args.scenarios.iter().any(|s| writes.contains(s)),
-        "catalog-write and the checkout scenarios against --url need --token (an admin's access token)"
+        target.token.is_some() || !args.scenarios.contains(&Scenario::CatalogWrite),
+        "catalog-write against --url needs --token (an admin's or seller's access token)"
     );
-    if args.scenarios.iter().any(|s| writes[1..].contains(s)) {
-        target.shop = Some(client_rt.block_on(prepare_shop(&target))?);
+    if args.scenarios.iter().any(|s| s.buys()) {
+        let e = embedded.context(
+            "the buying scenarios run on the embedded server (it writes their customers \
+             to the database): leave out --url, add --database-url for PostgreSQL or MySQL",
+        )?;
+        target.shop = Some(server_rt.block_on(shop::prepare(
+            &e.services,
+            &base,
+            target.token.as_deref().unwrap_or_default(),
+            &target.product_ids,
+            args.connections,
+        ))?);
     }
     eprintln!(
         "target {base}: {} sample products, {} categories; {} connections, {} s per scenario",
@@ -195,61 +188,42 @@ fn main() -> anyhow::Result<()> {
     );
     let target = Arc::new(target);
     let mut rows = Vec::new();
+    let mut checkouts = Vec::new();
     let mut delays = None;
-    for scenario in &args.scenarios {
-        let warmup = Duration::from_secs((args.duration / 5).max(1));
-        client_rt.block_on(run(*scenario, target.clone(), args.connections, warmup))?;
-        if *scenario == Scenario::CatalogWrite {
+    let warmup = Duration::from_secs((args.duration / 5).max(1));
+    let measured = Duration::from_secs(args.duration);
+    for &scenario in &args.scenarios {
+        if matches!(scenario, Scenario::Checkout | Scenario::CheckoutHot) {
+            let shop = target.shop.as_ref().context("no shop")?;
+            let hot = scenario == Scenario::CheckoutHot;
+            client_rt.block_on(shop::run(&target.base, shop, hot, warmup))?;
+            let run = client_rt.block_on(shop::run(&target.base, shop, hot, measured))?;
+            let e = embedded.context("no embedded server")?;
+            let audit = server_rt.block_on(shop::audit(&e.services, &run.paid_orders))?;
+            checkouts.push((scenario, run, audit));
+            continue;
+        }
+        client_rt.block_on(run(scenario, target.clone(), args.connections, warmup))?;
+        if scenario == Scenario::CatalogWrite {
             probe.start()?;
         }
-        let result = client_rt.block_on(run(
-            *scenario,
-            target.clone(),
-            args.connections,
-            Duration::from_secs(args.duration),
-        ))?;
-        if *scenario == Scenario::CatalogWrite {
+        let result =
+            client_rt.block_on(run(scenario, target.clone(), args.connections, measured))?;
+        if scenario == Scenario::CatalogWrite {
             // Let the relay catch up with the last writes before reading the delays.
             client_rt.block_on(async { tokio::time::sleep(Duration::from_secs(3)).await });
             delays = probe.take();
         }
-        rows.push((*scenario, result));
+        rows.push((scenario, result));
     }
-    println!();
-    println!(
-        "| scenario | connections | requests | req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (scenario, r) in rows {
-        let ms = |q: f64| r.latency.value_at_quantile(q) as f64 / 1000.0;
-        println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
-            scenario
-                .to_possible_value()
-                .map(|v| v.get_name().to_owned())
-                .unwrap_or_default(),
-            args.connections,
-            r.requests,
-            r.requests as f64 / r.elapsed.as_secs_f64(),
-            ms(0.5),
-            ms(0.99),
-            ms(0.999),
-            r.latency.max() as f64 / 1000.0,
-            r.errors
-        );
-    }
+    let backend = match embedded {
+        Some(e) => jangteo_store::Backend::of(e.services.db()).name(),
+        None => "--url",
+    };
+    report::requests(backend, args.connections, &rows);
+    report::checkouts(backend, args.connections, &checkouts);
     if let Some(d) = delays.filter(|d| !d.is_empty()) {
-        let ms = |q: f64| d.value_at_quantile(q) as f64 / 1000.0;
-        println!();
-        println!("| outbox: commit to subscriber applied | events | p50 ms | p99 ms | max ms |");
-        println!("|---|---:|---:|---:|---:|");
-        println!(
-            "| product_changed (after the search indexer's batch) | {} | {:.2} | {:.2} | {:.2} |",
-            d.len(),
-            ms(0.5),
-            ms(0.99),
-            d.max() as f64 / 1000.0
-        );
+        report::delays(&d);
     }
     Ok(())
 }
@@ -266,61 +240,6 @@ async fn login(base: &str, email: &str, password: &str) -> anyhow::Result<String
         .as_str()
         .map(str::to_owned)
         .context("login answered without an access token")
-}
-
-/// Starts a seeded server; returns its base URL and the admin's credentials.
-async fn start_embedded(
-    dir: &std::path::Path,
-    products: u64,
-    probe: Arc<DelayProbe>,
-) -> anyhow::Result<(String, Option<(String, String)>)> {
-    let config = jangteo::Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.to_path_buf(),
-        demo_catalog: false,
-        log_level: "warn".into(),
-        ..jangteo::Config::default()
-    };
-    let app = jangteo::Application::build(
-        &config,
-        jangteo::Overrides {
-            subscribers: vec![probe],
-            ..jangteo::Overrides::default()
-        },
-    )
-    .await?;
-    let started = Instant::now();
-    let opts = jangteo::seed::SeedOptions {
-        products,
-        sellers: (products / 1_000).clamp(1, 1_000),
-        seed: 42,
-        progress: true,
-    };
-    jangteo::seed::seed(app.services(), opts)
-        .await
-        .context("seeding")?;
-    eprintln!(
-        "seeded {products} products in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    // The seed's events feed the index, as a live catalog's writes would.
-    let started = Instant::now();
-    let services = app.services();
-    services
-        .outbox()
-        .settle(services, Duration::from_secs(24 * 3600))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    eprintln!(
-        "indexed {} products for search through the outbox in {:.1} s ({})",
-        services.search().num_docs(),
-        started.elapsed().as_secs_f64(),
-        services.search().analyzer_name()
-    );
-    let base = format!("http://{}", app.local_addr());
-    let credentials = app.admin_credentials.clone();
-    tokio::spawn(app.run_until(std::future::pending()));
-    Ok((base, credentials))
 }
 
 /// Samples product and category ids to request, walking listing pages by keyset.
@@ -368,104 +287,11 @@ async fn discover(base: &str) -> anyhow::Result<Target> {
     })
 }
 
-/// Tops up the first variant of 200 sampled products with stock (the admin may adjust any
-/// product), and gives the buyer (the admin: any account can buy) an address.
-async fn prepare_shop(target: &Target) -> anyhow::Result<Shop> {
-    let http = reqwest::Client::new();
-    let token = target.token.as_deref().unwrap_or_default();
-    let base = &target.base;
-    let mut variants = Vec::new();
-    for pid in target.product_ids.iter().take(CHECKOUT_VARIANTS) {
-        let detail: Value = http
-            .get(format!("{base}/api/v1/products/{pid}"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let Some(vid) = detail["variants"][0]["id"].as_str() else {
-            continue;
-        };
-        let res = http
-            .post(format!(
-                "{base}/api/v1/products/{pid}/variants/{vid}/stock-adjustments"
-            ))
-            .bearer_auth(token)
-            .json(&serde_json::json!({"delta": 100_000_000, "reason": "RESTOCK"}))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            res.status().is_success(),
-            "restocking {vid}: {}",
-            res.text().await?
-        );
-        variants.push(vid.to_owned());
-    }
-    anyhow::ensure!(!variants.is_empty(), "no variants to buy");
-    let address: Value = http
-        .post(format!("{base}/api/v1/me/addresses"))
-        .bearer_auth(token)
-        .json(
-            &serde_json::json!({"recipient": "벤치 구매자", "phone": "010-0000-0000",
-            "postal_code": "06236", "line1": "테헤란로 427"}),
-        )
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(Shop {
-        variants,
-        address_id: address["id"]
-            .as_str()
-            .context("address without an id")?
-            .to_owned(),
-    })
-}
-
-/// One purchase: place the order, start a payment, confirm it.
-async fn purchase(http: &reqwest::Client, target: &Target, variant: &str) -> anyhow::Result<()> {
-    let shop = target.shop.as_ref().context("no shop")?;
-    let token = target.token.as_deref().unwrap_or_default();
-    let base = &target.base;
-    let order: Value = ok_json(
-        http.post(format!("{base}/api/v1/orders"))
-            .bearer_auth(token)
-            .json(&serde_json::json!({"address_id": shop.address_id,
-                "items": [{"variant_id": variant, "quantity": 1}]}))
-            .send()
-            .await?,
-    )
-    .await?;
-    let id = order["id"].as_str().context("order id")?;
-    let payment: Value = ok_json(
-        http.post(format!("{base}/api/v1/orders/{id}/payments"))
-            .bearer_auth(token)
-            .json(&serde_json::json!({}))
-            .send()
-            .await?,
-    )
-    .await?;
-    let pid = payment["id"].as_str().context("payment id")?;
-    ok_json(
-        http.post(format!("{base}/api/v1/payments/{pid}/confirm"))
-            .bearer_auth(token)
-            .json(&serde_json::json!({"payment_key": payment["payment_key"], "amount": order["total"]}))
-            .send()
-            .await?,
-    )
-    .await?;
-    Ok(())
-}
-
-async fn ok_json(res: reqwest::Response) -> anyhow::Result<Value> {
-    anyhow::ensure!(res.status().is_success(), "HTTP {}", res.status());
-    Ok(res.json().await?)
-}
-
-struct RunResult {
-    requests: u64,
-    errors: u64,
-    elapsed: Duration,
-    latency: Histogram<u64>,
+pub struct RunResult {
+    pub requests: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub latency: Histogram<u64>,
 }
 
 const SORTS: [&str; 5] = ["newest", "price_asc", "price_desc", "popularity", "rating"];
@@ -493,7 +319,7 @@ async fn run(
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(connections);
-    for _ in 0..connections {
+    for task in 0..connections {
         let target = target.clone();
         tasks.push(tokio::spawn(async move {
             // One client per task: one keep-alive connection each, like a real client.
@@ -508,8 +334,11 @@ async fn run(
                     match scenario {
                         Scenario::Health => format!("{}/healthz", target.base),
                         Scenario::CatalogWrite => format!("{}/api/v1/products", target.base),
-                        Scenario::Checkout | Scenario::CheckoutHot | Scenario::Purchase => {
+                        Scenario::Place | Scenario::PlaceHot => {
                             format!("{}/api/v1/orders", target.base)
+                        }
+                        Scenario::Checkout | Scenario::CheckoutHot => {
+                            anyhow::bail!("{} is run by shop::run", scenario.name())
                         }
                         Scenario::ProductDetail => {
                             let id =
@@ -546,29 +375,19 @@ async fn run(
                         }
                     }
                 };
-                let variant = target.shop.as_ref().map(|shop| match scenario {
-                    Scenario::CheckoutHot => shop.variants[0].clone(),
-                    _ => shop.variants[rand::rng().random_range(0..shop.variants.len())].clone(),
-                });
-                if scenario == Scenario::Purchase {
-                    let t = Instant::now();
-                    let ok = purchase(&http, &target, variant.as_deref().unwrap_or_default())
-                        .await
-                        .is_ok();
-                    hist.saturating_record(t.elapsed().as_micros() as u64);
-                    requests += 1;
-                    errors += u64::from(!ok);
-                    continue;
-                }
-                let request = match scenario {
-                    Scenario::Checkout | Scenario::CheckoutHot => http
-                        .post(&url)
-                        .bearer_auth(target.token.as_deref().unwrap_or_default())
-                        .json(&serde_json::json!({
-                            "address_id": target.shop.as_ref().map(|s| s.address_id.as_str()),
+                let request = match (scenario, &target.shop) {
+                    (Scenario::Place | Scenario::PlaceHot, Some(shop)) => {
+                        let customer = &shop.customers[task % shop.customers.len()];
+                        let variant = match scenario {
+                            Scenario::PlaceHot => &shop.variants[0],
+                            _ => &shop.variants[rand::rng().random_range(0..shop.variants.len())],
+                        };
+                        http.post(&url).bearer_auth(&customer.token).json(&serde_json::json!({
+                            "address_id": customer.address_id,
                             "items": [{"variant_id": variant, "quantity": 1}],
-                        })),
-                    Scenario::CatalogWrite => {
+                        }))
+                    }
+                    (Scenario::CatalogWrite, _) => {
                         let n: u64 = rand::rng().random();
                         http.post(&url)
                             .bearer_auth(target.token.as_deref().unwrap_or_default())
