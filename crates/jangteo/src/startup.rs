@@ -52,15 +52,19 @@ pub struct Application {
     pub admin_credentials: Option<(String, String)>,
 }
 
+fn db_settings(config: &Config) -> DbSettings {
+    DbSettings {
+        url: config.database_url(),
+        max_connections: config.database_max_connections,
+        acquire_timeout: Duration::from_secs(10),
+    }
+}
+
 /// Connects to the configured database and applies pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let settings = DbSettings {
-        url: config.database_url(),
-        max_connections: config.database_max_connections,
-        acquire_timeout: Duration::from_secs(10),
-    };
+    let settings = db_settings(config);
     let db = jangteo_store::connect(&settings)
         .await
         .with_context(|| format!("connecting to {settings:?}"))?;
@@ -151,6 +155,7 @@ fn build_services(
         config.files.max_image_bytes > 0,
         "files.max_image_bytes must be positive"
     );
+    let reader = jangteo_store::reader(&db, &db_settings(config)).context("read connections")?;
     Ok(Services::new(
         db,
         Adapters {
@@ -175,7 +180,8 @@ fn build_services(
             gateways,
             payment_settings: config.payments.clone(),
         },
-    ))
+    )
+    .with_reader(reader))
 }
 
 /// The fake gateway always (development, tests, benchmarks); each real gateway whose keys

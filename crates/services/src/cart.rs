@@ -55,7 +55,7 @@ impl<'a> Cart<'a> {
     }
 
     pub async fn view(&self, user: UserId) -> ServiceResult<CartView> {
-        let db = self.s.db();
+        let db = self.s.reader();
         let now = self.s.clock().now();
         let last = store::last_change(db, user).await?;
         let lines = match last {
@@ -130,14 +130,32 @@ impl<'a> Cart<'a> {
             .ok_or_else(|| FieldErrors::single("variant_id", "required", "variant_id is required"));
         let quantity = rules::line_quantity("quantity", quantity);
         let (variant_id, quantity) = FieldErrors::new().all((variant, quantity))?;
+        self.buyable(variant_id).await?;
         let tx = self.begin(user).await?;
         self.add_in(&tx, user, variant_id, quantity).await?;
         tx.commit().await?;
         self.view(user).await
     }
 
-    /// Adds a line (or to a line) inside a unit of work begun by [`Self::begin`]: the
-    /// variant must be on sale, the cart not full, the line at most 999 units.
+    /// The variant exists and its product is one shoppers can see (a draft's variant is as
+    /// good as missing). Read before the unit of work, on the readers: only the cart's own
+    /// rows are written, and a product hidden a moment later shows as unavailable there.
+    pub(crate) async fn buyable(&self, variant_id: VariantId) -> ServiceResult<()> {
+        let db = self.s.reader();
+        let variant = catalog_store::find_variants(db, &[variant_id])
+            .await?
+            .pop()
+            .ok_or(ServiceError::NotFound("variant"))?;
+        catalog_store::find_product(db, variant.product_id)
+            .await
+            .ok()
+            .filter(|p| p.status.is_public())
+            .ok_or(ServiceError::NotFound("variant"))?;
+        Ok(())
+    }
+
+    /// Adds a line (or to a line) of a [`Self::buyable`] variant inside a unit of work begun
+    /// by [`Self::begin`]: the cart not full, the line at most 999 units.
     pub(crate) async fn add_in(
         &self,
         tx: &UnitOfWork<'_>,
@@ -145,18 +163,9 @@ impl<'a> Cart<'a> {
         variant_id: VariantId,
         quantity: i64,
     ) -> ServiceResult<()> {
-        let variant = catalog_store::find_variants(tx.conn(), &[variant_id])
-            .await?
-            .pop()
-            .ok_or(ServiceError::NotFound("variant"))?;
-        // Only what shoppers can see goes in a cart: a draft's variant is as good as missing.
-        catalog_store::find_product(tx.conn(), variant.product_id)
-            .await
-            .ok()
-            .filter(|p| p.status.is_public())
-            .ok_or(ServiceError::NotFound("variant"))?;
-        let is_new = store::line(tx.conn(), user, variant_id).await?.is_none();
-        if is_new && store::count_lines(tx.conn(), user).await? >= rules::MAX_LINES {
+        let lines = store::lines(tx.conn(), user).await?;
+        let is_new = !lines.iter().any(|l| l.variant_id == variant_id);
+        if is_new && lines.len() as u64 >= rules::MAX_LINES {
             return Err(ServiceError::conflict(
                 "cart_full",
                 format!("a cart holds at most {} products", rules::MAX_LINES),

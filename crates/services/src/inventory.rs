@@ -177,14 +177,13 @@ pub(crate) async fn change_in(
     product_id: ProductId,
     change: &StockChange<'_>,
 ) -> ServiceResult<i64> {
-    if !store::change_stock(tx.conn(), change, MAX_STOCK).await? {
+    let Some(stock) = store::change_stock(tx.conn(), change, MAX_STOCK).await? else {
         return Err(if change.delta < 0 {
             ServiceError::conflict("insufficient_stock", "not enough stock for this change")
         } else {
             ServiceError::conflict("stock_limit", "stock would exceed the maximum")
         });
-    }
-    let stock = store::stock_of(tx.conn(), change.variant_id).await?;
+    };
     // Ran out (was above zero) or came back from zero: the product's status may follow.
     // Search documents show only whether a product is in stock, so the index hears of
     // this change (as a product change) only then; every other sale leaves it alone.

@@ -50,6 +50,9 @@ pub fn install_tls_provider() {
 #[derive(Clone)]
 pub struct Services {
     db: DatabaseConnection,
+    /// Reads outside transactions (`jangteo_store::reader`): SQLite's readers beside its
+    /// one writer; the same pool on PostgreSQL and MySQL.
+    reader: DatabaseConnection,
     clock: Arc<dyn Clock>,
     mailer: Arc<dyn Mailer>,
     keys: Arc<TokenKeys>,
@@ -96,6 +99,7 @@ pub struct Adapters {
 impl Services {
     pub fn new(db: DatabaseConnection, a: Adapters) -> Self {
         Self {
+            reader: db.clone(),
             db,
             clock: a.clock,
             mailer: a.mailer,
@@ -120,6 +124,19 @@ impl Services {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Where to read outside a transaction (never for a read that decides a write: those
+    /// belong in the unit of work).
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.reader
+    }
+
+    /// Sends reads outside transactions to `reader` (see `jangteo_store::reader`).
+    #[must_use]
+    pub fn with_reader(mut self, reader: DatabaseConnection) -> Self {
+        self.reader = reader;
+        self
     }
 
     pub fn clock(&self) -> &dyn Clock {

@@ -71,7 +71,7 @@ impl<'a> Wishlist<'a> {
 
     /// The liked products that still exist, newest like first.
     pub async fn list(&self, user: UserId) -> ServiceResult<Vec<Liked>> {
-        let likes = store::list(self.s.db(), user).await?;
+        let likes = store::list(self.s.reader(), user).await?;
         let ids: Vec<ProductId> = likes.iter().map(|l| l.product_id).collect();
         let summaries = self.s.catalog().summaries_by_id(&ids).await?;
         Ok(likes
@@ -92,14 +92,14 @@ impl<'a> Wishlist<'a> {
     /// bad item (a product with several variants and no `variant_id`, a full cart, a line
     /// over 999 units) moves nothing.
     pub async fn move_to_cart(&self, user: UserId, items: &[MoveItem]) -> ServiceResult<CartView> {
-        let liked = store::list(self.s.db(), user).await?;
+        let liked = store::list(self.s.reader(), user).await?;
         let mut errors = FieldErrors::new();
         let mut moves = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             if !liked.iter().any(|l| l.product_id == item.product_id) {
                 return Err(ServiceError::NotFound("liked product"));
             }
-            let variants = catalog_store::list_variants(self.s.db(), item.product_id).await?;
+            let variants = catalog_store::list_variants(self.s.reader(), item.product_id).await?;
             let variant = match item.variant_id {
                 Some(v) => variants.iter().find(|x| x.id == v).map(|x| x.id),
                 None if variants.len() == 1 => variants.first().map(|x| x.id),
@@ -126,6 +126,9 @@ impl<'a> Wishlist<'a> {
         errors.finish(())?;
         // One unit of work: every item reaches the cart and leaves the wishlist, or none.
         let cart = self.s.cart();
+        for (_, variant, _) in &moves {
+            cart.buyable(*variant).await?;
+        }
         let tx = cart.begin(user).await?;
         for (_, variant, quantity) in &moves {
             cart.add_in(&tx, user, *variant, *quantity).await?;

@@ -5,8 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 
 use jangteo_core::ids::{UserId, VariantId};
@@ -74,13 +73,6 @@ pub async fn lines(c: &impl ConnectionTrait, user: UserId) -> StoreResult<Vec<Ca
         .into_iter()
         .map(CartLine::from)
         .collect())
-}
-
-pub async fn count_lines(c: &impl ConnectionTrait, user: UserId) -> StoreResult<u64> {
-    Ok(lines::Entity::find()
-        .filter(lines::Column::UserId.eq(user.uuid()))
-        .count(c)
-        .await?)
 }
 
 pub async fn line(
@@ -227,18 +219,27 @@ pub async fn expire_before(c: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> S
         .rows_affected)
 }
 
-/// Removes the lines of `variants` (the lines an order took); returns how many.
-pub async fn remove_lines(
+/// Removes the lines an order took, each only while it still holds the quantity ordered
+/// (a line the buyer changed meanwhile stays); one statement. Returns how many went.
+pub async fn remove_ordered(
     c: &impl ConnectionTrait,
     user: UserId,
-    variants: &[VariantId],
+    ordered: &[(VariantId, i64)],
 ) -> StoreResult<u64> {
-    if variants.is_empty() {
+    if ordered.is_empty() {
         return Ok(0);
+    }
+    let mut any = sea_orm::Condition::any();
+    for (variant, quantity) in ordered {
+        any = any.add(
+            sea_orm::Condition::all()
+                .add(lines::Column::VariantId.eq(variant.uuid()))
+                .add(lines::Column::Quantity.eq(*quantity)),
+        );
     }
     Ok(lines::Entity::delete_many()
         .filter(lines::Column::UserId.eq(user.uuid()))
-        .filter(lines::Column::VariantId.is_in(uuids(variants)))
+        .filter(any)
         .exec(c)
         .await?
         .rows_affected)

@@ -1,3 +1,4 @@
+use std::str::FromStr;
 use std::time::Duration;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
@@ -130,6 +131,37 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
             result => return Ok(result?),
         }
     }
+}
+
+/// Read-only SQLite connections beside the single writer.
+const SQLITE_READERS: u32 = 4;
+
+/// Where reads outside a transaction go. On SQLite, a pool of read-only connections beside
+/// the single writer: in WAL mode readers run while a write transaction is open, so the
+/// requests that only read (an order's page, a cart, a payment's state) no longer queue for
+/// the one connection a checkout holds, and the writer serves writes alone. A read there
+/// sees every transaction committed before it began, so a request reads its own committed
+/// writes. PostgreSQL and MySQL pools serve both: the writer is returned as it is.
+pub fn reader(
+    writer: &DatabaseConnection,
+    settings: &DbSettings,
+) -> StoreResult<DatabaseConnection> {
+    if Backend::of(writer) != Backend::Sqlite {
+        return Ok(writer.clone());
+    }
+    let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(&settings.url)
+        .map_err(|e| sea_orm::DbErr::Custom(format!("{}: {e}", redact_url(&settings.url))))?
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-16384")
+        .pragma("mmap_size", "268435456")
+        .pragma("temp_store", "memory");
+    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(SQLITE_READERS)
+        .min_connections(0)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_lazy_with(options);
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
 #[derive(Debug, Clone, Copy, Default)]

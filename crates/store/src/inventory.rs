@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -59,14 +59,16 @@ pub struct StockChange<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// Applies the change if the stock allows it; `Ok(false)` when a decrement would go below
-/// zero (or an increment past `max_stock`), in which case nothing is written. Run it inside
-/// the caller's transaction so the ledger row commits with the stock.
+/// Applies the change if the stock allows it and returns the stock after it; `Ok(None)`
+/// when a decrement would go below zero (or an increment past `max_stock`), in which case
+/// nothing is written. Run it inside the caller's transaction so the ledger row commits
+/// with the stock. Where the engine has `UPDATE … RETURNING` (SQLite, PostgreSQL) the new
+/// stock comes back with the update; MySQL reads the row its update holds locked.
 pub async fn change_stock(
     c: &impl ConnectionTrait,
     ch: &StockChange<'_>,
     max_stock: i64,
-) -> StoreResult<bool> {
+) -> StoreResult<Option<i64>> {
     let mut update = variants::Entity::update_many()
         .col_expr(
             variants::Column::Stock,
@@ -87,12 +89,22 @@ pub async fn change_stock(
             .map(|room| variants::Column::Stock.lte(room))
     };
     let Some(bound) = bound else {
-        return Ok(false);
+        return Ok(None);
     };
     update = update.filter(bound);
-    if update.exec(c).await?.rows_affected != 1 {
-        return Ok(false);
-    }
+    let stock = if c.get_database_backend() == sea_orm::DbBackend::MySql {
+        if update.exec(c).await?.rows_affected != 1 {
+            return Ok(None);
+        }
+        stock_of(c, ch.variant_id).await?
+    } else {
+        let mut stmt = update.into_query();
+        stmt.returning_col(variants::Column::Stock);
+        match c.query_one(&stmt).await? {
+            Some(row) => row.try_get::<i64>("", "stock")?,
+            None => return Ok(None),
+        }
+    };
     let row = inventory_ledger::Model {
         id: Uuid::now_v7(),
         variant_id: ch.variant_id.uuid(),
@@ -103,7 +115,7 @@ pub async fn change_stock(
         created_at: ch.at,
     };
     crate::insert_one(c, row.into_active_model()).await?;
-    Ok(true)
+    Ok(Some(stock))
 }
 
 /// The product a variant belongs to.

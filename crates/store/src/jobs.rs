@@ -133,6 +133,7 @@ pub async fn enqueue(
 /// still does.
 pub async fn claim(
     c: &impl ConnectionTrait,
+    read: &impl ConnectionTrait,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
@@ -140,7 +141,8 @@ pub async fn claim(
     let cols = columns();
     let pending = JobStatus::Pending.as_str();
     let (token, rows) =
-        crate::lease::claim::<jobs::Entity>(c, &cols, pending, now, lease_until, limit).await?;
+        crate::lease::claim::<jobs::Entity>(c, read, &cols, pending, now, lease_until, limit)
+            .await?;
     Ok((
         token,
         rows.into_iter()

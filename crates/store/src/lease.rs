@@ -51,9 +51,12 @@ impl<C: ColumnTrait> LeaseColumns<C> {
 }
 
 /// Claims up to `limit` rows of `E` whose status is `pending` and that are due at `now`,
-/// for a fresh token until `lease_until`; returns the token and the rows it won.
+/// for a fresh token until `lease_until`; returns the token and the rows it won. The
+/// candidates are looked up on `read` (SQLite's readers: an idle poll never waits for the
+/// writer), the claim itself is written on `c`.
 pub(crate) async fn claim<E>(
     c: &impl ConnectionTrait,
+    read: &impl ConnectionTrait,
     cols: &LeaseColumns<E::Column>,
     pending: &str,
     now: DateTime<Utc>,
@@ -72,7 +75,7 @@ where
         .order_by_asc(cols.id)
         .limit(limit)
         .into_tuple()
-        .all(c)
+        .all(read)
         .await?;
     if candidates.is_empty() {
         return Ok((token, Vec::new()));

@@ -24,7 +24,7 @@ pub mod payments;
 pub mod sellers;
 pub mod wishlist;
 
-pub use connect::{Backend, DbSettings, PoolStats, connect, pool_stats};
+pub use connect::{Backend, DbSettings, PoolStats, connect, pool_stats, reader, redact_url};
 pub use error::{StoreError, StoreResult, UNIQUE_INDEXES};
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 

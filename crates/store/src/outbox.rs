@@ -125,6 +125,7 @@ pub async fn insert(
 /// them over.
 pub async fn claim(
     c: &impl ConnectionTrait,
+    read: &impl ConnectionTrait,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
@@ -132,7 +133,8 @@ pub async fn claim(
     let cols = columns();
     let pending = EventStatus::Pending.as_str();
     let (token, rows) =
-        crate::lease::claim::<events::Entity>(c, &cols, pending, now, lease_until, limit).await?;
+        crate::lease::claim::<events::Entity>(c, read, &cols, pending, now, lease_until, limit)
+            .await?;
     Ok((
         token,
         rows.into_iter()

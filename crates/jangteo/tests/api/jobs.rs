@@ -162,10 +162,15 @@ async fn a_job_whose_runner_died_is_taken_over_after_its_lease() {
         .unwrap();
     tx.commit().await.unwrap();
     let at = now + chrono::Duration::seconds(1);
-    let (_, claimed) =
-        jangteo_store::jobs::claim(app.services.db(), at, at + chrono::Duration::minutes(5), 10)
-            .await
-            .unwrap();
+    let (_, claimed) = jangteo_store::jobs::claim(
+        app.services.db(),
+        app.services.db(),
+        at,
+        at + chrono::Duration::minutes(5),
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(claimed.len(), 1);
 
     // Inside the lease nobody else runs it.

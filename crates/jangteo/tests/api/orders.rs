@@ -166,6 +166,41 @@ async fn checkout_from_the_cart_takes_the_selected_lines_which_then_leave_the_ca
 }
 
 #[tokio::test]
+async fn a_unit_added_again_right_after_ordering_stays_in_the_cart() {
+    let app = spawn_app().await;
+    let (_seller, _product, m, _l) = shop(&app, "ord.again.seller@example.com").await;
+    let kim = app.buyer("ord.again@example.com").await;
+    let add = |q: i64| {
+        app.post_auth(
+            "/api/v1/cart/items",
+            &kim.access,
+            json!({"variant_id": m, "quantity": q}),
+        )
+    };
+    assert_eq!(add(1).await.status(), StatusCode::OK);
+    let res = app
+        .post_auth(
+            "/api/v1/orders",
+            &kim.access,
+            json!({"address_id": kim.address_id}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Before any event of the order is delivered, the buyer wants another one.
+    let cart: Value = add(2).await.json().await.unwrap();
+    assert_eq!(cart["items"][0]["quantity"], 2, "{cart}");
+    app.settle().await;
+    let cart = app.get_json("/api/v1/cart", Some(&kim.access)).await;
+    let items = cart["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{cart}");
+    assert_eq!(
+        items[0]["quantity"], 2,
+        "the new line is the buyer's, not the order's"
+    );
+    assert_invariants(&app).await;
+}
+
+#[tokio::test]
 async fn a_shortage_names_each_short_line_and_takes_nothing() {
     let app = spawn_app().await;
     let (_seller, _product, m, l) = shop(&app, "ord.short.seller@example.com").await;

@@ -78,10 +78,10 @@ impl Catalog<'_> {
             let category_ids = match q.category_id {
                 None => None,
                 Some(cid) => {
-                    let root = store::find_category(&self.s.db, cid)
+                    let root = store::find_category(&self.s.reader, cid)
                         .await
                         .not_found_as("category")?;
-                    Some(store::subtree_ids(&self.s.db, &root).await?)
+                    Some(store::subtree_ids(&self.s.reader, &root).await?)
                 }
             };
             let filter = ProductFilter {
@@ -91,7 +91,7 @@ impl Catalog<'_> {
                 min_price: q.min_price,
                 max_price: q.max_price,
             };
-            let rows = store::list_products(&self.s.db, &filter, sort, after, q.limit).await?;
+            let rows = store::list_products(&self.s.reader, &filter, sort, after, q.limit).await?;
             self.summaries(rows, sort).await
         };
         let items = match cache_key {
@@ -111,7 +111,7 @@ impl Catalog<'_> {
 
     /// Listing summaries of the given products (any order; missing ones skipped).
     pub async fn summaries_by_id(&self, ids: &[ProductId]) -> ServiceResult<Vec<ProductSummary>> {
-        let rows = store::find_products(&self.s.db, ids).await?;
+        let rows = store::find_products(&self.s.reader, ids).await?;
         self.summaries(rows, ProductSort::Newest).await
     }
 
@@ -121,8 +121,8 @@ impl Catalog<'_> {
         sort: ProductSort,
     ) -> ServiceResult<Vec<ProductSummary>> {
         let ids: Vec<ProductId> = rows.iter().map(|p| p.id).collect();
-        let stocked = store::products_in_stock(&self.s.db, &ids).await?;
-        let mut covers = jangteo_store::images::covers(&self.s.db, &ids).await?;
+        let stocked = store::products_in_stock(&self.s.reader, &ids).await?;
+        let mut covers = jangteo_store::images::covers(&self.s.reader, &ids).await?;
         Ok(rows
             .into_iter()
             .map(|p| {

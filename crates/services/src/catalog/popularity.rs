@@ -23,15 +23,15 @@ impl Catalog<'_> {
         let cats = match category_id {
             None => None,
             Some(cid) => {
-                let root = store::find_category(&self.s.db, cid)
+                let root = store::find_category(&self.s.reader, cid)
                     .await
                     .not_found_as("category")?;
-                Some(store::subtree_ids(&self.s.db, &root).await?)
+                Some(store::subtree_ids(&self.s.reader, &root).await?)
             }
         };
-        let top = store::top_sellers(&self.s.db, since, cats.as_deref(), limit).await?;
+        let top = store::top_sellers(&self.s.reader, since, cats.as_deref(), limit).await?;
         let ids: Vec<ProductId> = top.iter().map(|t| t.0).collect();
-        let rows = store::find_products(&self.s.db, &ids).await?;
+        let rows = store::find_products(&self.s.reader, &ids).await?;
         let summaries = self.summaries(rows, ProductSort::Popularity).await?;
         Ok(top
             .into_iter()

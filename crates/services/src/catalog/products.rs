@@ -177,7 +177,7 @@ impl Catalog<'_> {
     }
 
     pub(super) async fn load_detail(&self, id: ProductId) -> ServiceResult<ProductDetail> {
-        let db = &self.s.db;
+        let db = &self.s.reader;
         let p = store::find_product(db, id).await.not_found_as("product")?;
         let cats = store::find_categories(db, &store::product_category_ids(db, id).await?).await?;
         let vars = store::list_variants(db, id).await?;

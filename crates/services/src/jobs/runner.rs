@@ -83,6 +83,7 @@ impl JobRunner {
             chrono::Duration::seconds(i64::try_from(self.settings.lease_secs).unwrap_or(300));
         let (token, jobs) = store::claim(
             &services.db,
+            &services.reader,
             now,
             now + lease,
             self.settings.concurrency.max(1),
@@ -100,22 +101,36 @@ impl JobRunner {
                 .map(|job| kinds::dispatch(services, &job.kind, &job.payload)),
         )
         .await;
+        // One job's bookkeeping failing (a dropped connection, say) must not leave the
+        // others of the round leased until their lease runs out: log it and go on; the
+        // job whose state could not be written is simply taken again after its lease.
+        let mut first_error = None;
         for (job, result) in jobs.iter().zip(results) {
-            match result {
-                Ok(outcome) => {
-                    self.finish(services, token, job, outcome.every).await?;
-                    round.done += 1;
-                }
-                Err(e) => {
-                    if self.failed(services, token, job, &format!("{e:#}")).await? {
-                        round.parked += 1;
-                    } else {
-                        round.failed += 1;
-                    }
-                }
+            let recorded = match result {
+                Ok(outcome) => self
+                    .finish(services, token, job, outcome.every)
+                    .await
+                    .map(|()| round.done += 1),
+                Err(e) => self
+                    .failed(services, token, job, &format!("{e:#}"))
+                    .await
+                    .map(|parked| {
+                        if parked {
+                            round.parked += 1;
+                        } else {
+                            round.failed += 1;
+                        }
+                    }),
+            };
+            if let Err(e) = recorded {
+                tracing::error!(job_id = %job.id, kind = %job.kind, error = %e, "could not record a job's outcome; it runs again after its lease");
+                first_error.get_or_insert(e);
             }
         }
         self.progressed.notify_waiters();
+        if let Some(e) = first_error {
+            return Err(e);
+        }
         Ok(round)
     }
 

@@ -84,6 +84,11 @@ impl Orders<'_> {
         let view = self
             .place_in(&mut tx, buyer.user_id, address_id, &wanted)
             .await?;
+        if wanted.from_cart {
+            // In the order's transaction, not after it: a unit the buyer adds again right
+            // after ordering must stay in the cart, and no moment shows ordered lines there.
+            cart_store::remove_ordered(tx.conn(), buyer.user_id, &wanted.lines).await?;
+        }
         if idempotency.is_some() {
             tx.complete_key(&view.order.id).await?;
         }

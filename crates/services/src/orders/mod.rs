@@ -69,7 +69,7 @@ impl<'a> Orders<'a> {
 
     /// One order as `who` may see it; 404 when they may not.
     pub async fn get(&self, who: Principal, id: OrderId) -> ServiceResult<OrderView> {
-        let order = store::find(self.s.db(), id)
+        let order = store::find(self.s.reader(), id)
             .await?
             .ok_or(ServiceError::NotFound("order"))?;
         let mut views = self.views(vec![order]).await?;
@@ -119,13 +119,13 @@ impl<'a> Orders<'a> {
         after: Option<OrderId>,
         limit: u64,
     ) -> ServiceResult<Vec<OrderView>> {
-        let orders = store::page(self.s.db(), scope, after, limit).await?;
+        let orders = store::page(self.s.reader(), scope, after, limit).await?;
         self.views(orders).await
     }
 
     /// Orders with their lines and shipments: three queries for any number of orders.
     async fn views(&self, orders: Vec<Order>) -> ServiceResult<Vec<OrderView>> {
-        let db = self.s.db();
+        let db = self.s.reader();
         let lines = store::lines(db, &orders).await?;
         let shipments = store::shipments(db, &orders).await?;
         let ids: Vec<OrderId> = orders.iter().map(|o| o.id).collect();

@@ -23,7 +23,7 @@ use jangteo_store::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-pub use subscribers::{CartCleanup, OrderMail, SalesCounter, SearchIndexer};
+pub use subscribers::{OrderMail, SalesCounter, SearchIndexer};
 
 use crate::{ServiceError, ServiceResult, Services};
 
@@ -119,7 +119,6 @@ impl Outbox {
         let mut subscribers: Vec<Arc<dyn Subscriber>> = vec![
             Arc::new(SearchIndexer),
             Arc::new(SalesCounter),
-            Arc::new(CartCleanup),
             Arc::new(OrderMail),
         ];
         subscribers.extend(extra);
@@ -153,7 +152,8 @@ impl Outbox {
         let now = services.clock.now();
         let lease =
             chrono::Duration::seconds(i64::try_from(self.settings.lease_secs).unwrap_or(10));
-        let (token, rows) = store::claim(db, now, now + lease, self.settings.batch).await?;
+        let (token, rows) =
+            store::claim(db, &services.reader, now, now + lease, self.settings.batch).await?;
         let mut report = RoundReport {
             claimed: rows.len(),
             ..RoundReport::default()

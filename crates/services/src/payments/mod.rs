@@ -129,7 +129,7 @@ impl<'a> Payments<'a> {
 
     /// The payment attempts of an order the caller may see.
     pub async fn of_order(&self, order: OrderId) -> ServiceResult<Vec<Payment>> {
-        Ok(store::of_orders(self.s.db(), &[order]).await?)
+        Ok(store::of_orders(self.s.reader(), &[order]).await?)
     }
 
     /// Starts paying a PENDING order of the caller's.
@@ -163,13 +163,13 @@ impl<'a> Payments<'a> {
         {
             return Ok(Replayable::replayed(first));
         }
-        let order = order_store::find(self.s.db(), order_id)
+        let order = order_store::find(self.s.reader(), order_id)
             .await?
             .filter(|o| o.buyer_id == buyer.user_id)
             .ok_or(ServiceError::NotFound("order"))?;
         let now = self.s.clock().now();
         payable(order.status, order.payment_deadline, now)?;
-        let lines = order_store::lines(self.s.db(), std::slice::from_ref(&order)).await?;
+        let lines = order_store::lines(self.s.reader(), std::slice::from_ref(&order)).await?;
         let id = PaymentId::new();
         let started = gateway
             .start(&PaymentStart {
@@ -234,7 +234,7 @@ impl<'a> Payments<'a> {
     }
 
     async fn load(&self, id: PaymentId) -> ServiceResult<Payment> {
-        store::find(self.s.db(), id)
+        store::find(self.s.reader(), id)
             .await?
             .ok_or(ServiceError::NotFound("payment"))
     }
@@ -280,18 +280,20 @@ impl<'a> Payments<'a> {
             });
         }
         let now = self.s.clock().now();
-        let order = order_store::find(self.s.db(), payment.order_id)
+        let order = order_store::find(self.s.reader(), payment.order_id)
             .await?
             .ok_or(ServiceError::NotFound("order"))?;
         if order.status == OrderStatus::Pending && order.payment_deadline <= now {
-            // Its deadline passed and the sweep has not run yet: cancel it now.
+            // Its deadline passed and the sweep has not run yet: cancel it now (or see
+            // that the sweep just did).
             let mut tx = self.s.begin().await?;
             crate::orders::cancel_in(&mut tx, order.id, CancelReason::PaymentTimeout).await?;
             tx.commit().await?;
+            let now_status = order_store::find(self.s.reader(), order.id)
+                .await?
+                .map_or(OrderStatus::Cancelled, |o| o.status);
+            return Err(not_payable(now_status));
         }
-        let order = order_store::find(self.s.db(), payment.order_id)
-            .await?
-            .ok_or(ServiceError::NotFound("order"))?;
         if order.status != OrderStatus::Pending {
             return Err(not_payable(order.status));
         }
@@ -408,7 +410,7 @@ impl<'a> Payments<'a> {
         }
         tx.rollback().await?;
         // Charged for an order that is cancelled or paid by another attempt: give it back.
-        let order = order_store::find(self.s.db(), payment.order_id)
+        let order = order_store::find(self.s.reader(), payment.order_id)
             .await?
             .ok_or(ServiceError::NotFound("order"))?;
         self.refund_whole(payment, &charged, "order no longer payable")
