@@ -25,6 +25,7 @@ impl Embedded {
         dir: &std::path::Path,
         products: u64,
         database_url: Option<&str>,
+        pool: Option<u32>,
         probe: Arc<DelayProbe>,
     ) -> anyhow::Result<Self> {
         let created = match database_url {
@@ -37,6 +38,8 @@ impl Embedded {
             database_url: created.as_ref().map(|(_, url)| url.clone()),
             demo_catalog: false,
             log_level: "warn".into(),
+            database_max_connections: pool
+                .unwrap_or(jangteo::Config::default().database_max_connections),
             ..jangteo::Config::default()
         };
         let app = jangteo::Application::build(

@@ -84,6 +84,10 @@ struct Args {
     /// postgres://postgres@127.0.0.1:5432/test.
     #[arg(long)]
     database_url: Option<String>,
+    /// Connections of the embedded server's pool on PostgreSQL/MySQL (default: the
+    /// server's own default).
+    #[arg(long)]
+    pool: Option<u32>,
     /// Products to seed into the embedded server.
     #[arg(long, default_value_t = 100_000)]
     products: u64,
@@ -132,6 +136,7 @@ fn main() -> anyhow::Result<()> {
             dir.path(),
             args.products,
             args.database_url.as_deref(),
+            args.pool,
             probe.clone(),
         ))?),
     };

@@ -141,6 +141,9 @@ pub struct CheckoutRun {
     pub steps: Vec<(Histogram<u64>, u64)>,
     /// Ids of the orders whose confirmation answered 200.
     pub paid_orders: Vec<String>,
+    /// Statements the server sent to its database during the run (background work
+    /// included: outbox, mail jobs).
+    pub statements: u64,
 }
 
 /// Runs the loop on every customer for `duration`; `hot` sends everyone after one variant.
@@ -151,6 +154,7 @@ pub async fn run(
     duration: Duration,
 ) -> anyhow::Result<CheckoutRun> {
     let started = Instant::now();
+    let statements_before = jangteo_store::statements_executed();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(shop.customers.len());
     for customer in shop.customers.clone() {
@@ -188,6 +192,7 @@ pub async fn run(
         elapsed: Duration::ZERO,
         steps: Vec::new(),
         paid_orders: Vec::new(),
+        statements: 0,
     };
     for _ in STEPS {
         run.steps
@@ -204,6 +209,7 @@ pub async fn run(
         }
     }
     run.elapsed = started.elapsed();
+    run.statements = jangteo_store::statements_executed() - statements_before;
     Ok(run)
 }
 

@@ -188,6 +188,20 @@ pub async fn find_user(c: &impl ConnectionTrait, id: UserId) -> StoreResult<User
         .try_into()
 }
 
+/// The users of `ids` that exist, in no particular order.
+pub async fn find_users(c: &impl ConnectionTrait, ids: &[UserId]) -> StoreResult<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::Entity::find()
+        .filter(users::Column::Id.is_in(ids.iter().map(|id| id.uuid())))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(User::try_from)
+        .collect()
+}
+
 pub async fn find_user_by_email(
     c: &impl ConnectionTrait,
     email: &str,

@@ -115,7 +115,7 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
         opts.map_sqlx_mysql_opts(|o| o.timezone(Some("+00:00".to_owned())));
     }
     if backend != Backend::Sqlite {
-        return Ok(Database::connect(opts).await?);
+        return Ok(counted(Database::connect(opts).await?));
     }
     // Processes opening a new SQLite file at the same moment race to switch it to WAL,
     // which needs an exclusive lock that SQLite's busy handler does not wait for: the
@@ -128,9 +128,26 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt))).await;
             }
-            result => return Ok(result?),
+            result => return Ok(counted(result?)),
         }
     }
+}
+
+/// Statements executed by every connection this process opened (writer and readers).
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many statements this process has sent to its database: `/metrics` exports it, and
+/// the benchmark divides it by the orders paid (the cost that decides throughput on every
+/// engine).
+pub fn statements_executed() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn counted(mut db: DatabaseConnection) -> DatabaseConnection {
+    db.set_metric_callback(|_| {
+        STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    db
 }
 
 /// Read-only SQLite connections beside the single writer.
@@ -161,7 +178,9 @@ pub fn reader(
         .min_connections(0)
         .acquire_timeout(settings.acquire_timeout)
         .connect_lazy_with(options);
-    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    Ok(counted(
+        sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+    ))
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -127,6 +127,36 @@ pub async fn enqueue(
     Ok(true)
 }
 
+/// Queues jobs without dedup keys in the caller's transaction, in one statement (a
+/// subscriber's batch: the outbox's delivery record already makes it once per event).
+pub async fn enqueue_many(
+    c: &impl ConnectionTrait,
+    jobs: Vec<NewJob>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let rows = jobs
+        .into_iter()
+        .map(|job| {
+            jobs::Model {
+                id: job.id,
+                kind: job.kind.to_owned(),
+                payload: job.payload,
+                dedup_key: job.dedup_key,
+                status: JobStatus::Pending.as_str().to_owned(),
+                due_at: job.due_at,
+                attempts: 0,
+                max_attempts: i32::try_from(job.max_attempts).unwrap_or(i32::MAX),
+                lease_owner: None,
+                lease_until: None,
+                last_error: None,
+                created_at: now,
+            }
+            .into_active_model()
+        })
+        .collect();
+    crate::insert_many(c, rows).await
+}
+
 /// Claims up to `limit` due jobs, earliest due first, until `lease_until` (the claim is in
 /// `lease.rs`). Jobs whose lease ran out (their runner died) are claimable again. The
 /// returned token owns the claimed jobs: `complete` and `fail` only act while it
@@ -151,16 +181,22 @@ pub async fn claim(
     ))
 }
 
-/// Deletes a finished job, if its claim still holds it. `Ok(false)` means the lease was lost
-/// (another runner took the job over) before it finished.
-pub async fn complete(c: &impl ConnectionTrait, id: Uuid, token: Uuid) -> StoreResult<bool> {
+/// Deletes finished jobs that `token` still holds, in one statement; returns how many (fewer
+/// than `ids` when a lease was lost meanwhile).
+pub async fn complete_many(
+    c: &impl ConnectionTrait,
+    ids: &[Uuid],
+    token: Uuid,
+) -> StoreResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
     Ok(jobs::Entity::delete_many()
-        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::Id.is_in(ids.iter().copied()))
         .filter(jobs::Column::LeaseOwner.eq(token))
         .exec(c)
         .await?
-        .rows_affected
-        == 1)
+        .rows_affected)
 }
 
 /// Puts a finished recurring job back in the queue for its next run, in place (the same

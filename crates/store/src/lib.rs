@@ -24,7 +24,9 @@ pub mod payments;
 pub mod sellers;
 pub mod wishlist;
 
-pub use connect::{Backend, DbSettings, PoolStats, connect, pool_stats, reader, redact_url};
+pub use connect::{
+    Backend, DbSettings, PoolStats, connect, pool_stats, reader, redact_url, statements_executed,
+};
 pub use error::{StoreError, StoreResult, UNIQUE_INDEXES};
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 

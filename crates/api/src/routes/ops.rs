@@ -51,6 +51,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!("db_pool_connections").set(f64::from(pool.size));
     metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle));
     metrics::gauge!("db_pool_max_connections").set(f64::from(pool.max));
+    metrics::counter!("db_statements_total").absolute(jangteo_store::statements_executed());
     let body = state
         .metrics
         .as_ref()

@@ -104,13 +104,21 @@ impl JobRunner {
         // One job's bookkeeping failing (a dropped connection, say) must not leave the
         // others of the round leased until their lease runs out: log it and go on; the
         // job whose state could not be written is simply taken again after its lease.
+        // Finished one-shot jobs are deleted together, in one statement.
         let mut first_error = None;
+        let mut finished = Vec::new();
         for (job, result) in jobs.iter().zip(results) {
             let recorded = match result {
-                Ok(outcome) => self
-                    .finish(services, token, job, outcome.every)
-                    .await
-                    .map(|()| round.done += 1),
+                Ok(outcome) => match outcome.every {
+                    None => {
+                        finished.push(job.id);
+                        Ok(())
+                    }
+                    Some(every) => self
+                        .reschedule(services, token, job, every)
+                        .await
+                        .map(|()| round.done += 1),
+                },
                 Err(e) => self
                     .failed(services, token, job, &format!("{e:#}"))
                     .await
@@ -127,6 +135,23 @@ impl JobRunner {
                 first_error.get_or_insert(e);
             }
         }
+        match store::complete_many(&services.db, &finished, token).await {
+            Ok(deleted) => {
+                round.done += finished.len();
+                if deleted < finished.len() as u64 {
+                    // Leases ran out while the jobs ran and another runner holds them now;
+                    // they run again there. Jobs are kept shorter than the lease.
+                    tracing::warn!(
+                        lost = finished.len() as u64 - deleted,
+                        "jobs finished after their lease was taken over"
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, jobs = finished.len(), "could not delete finished jobs; they run again after their lease");
+                first_error.get_or_insert(e.into());
+            }
+        }
         self.progressed.notify_waiters();
         if let Some(e) = first_error {
             return Err(e);
@@ -134,24 +159,19 @@ impl JobRunner {
         Ok(round)
     }
 
-    async fn finish(
+    /// Puts a finished recurring job back for its next run.
+    async fn reschedule(
         &self,
         services: &Services,
         token: Uuid,
         job: &StoredJob,
-        every: Option<Duration>,
+        every: Duration,
     ) -> ServiceResult<()> {
         // A recurring job's row is rescheduled in place (one UPDATE): deleting it and
         // inserting the next run could lose the job between the two on a busy MariaDB.
-        let done = match every {
-            Some(every) => {
-                let next = services.clock.now()
-                    + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1));
-                store::reschedule(&services.db, job.id, token, next).await?
-            }
-            None => store::complete(&services.db, job.id, token).await?,
-        };
-        if !done {
+        let next = services.clock.now()
+            + chrono::Duration::from_std(every).unwrap_or(chrono::Duration::hours(1));
+        if !store::reschedule(&services.db, job.id, token, next).await? {
             // The lease ran out while the job ran and another runner holds it now; it
             // will run again there. Jobs are kept shorter than the lease to avoid this.
             tracing::warn!(job_id = %job.id, kind = %job.kind, "job finished after its lease was taken over");

@@ -1,14 +1,15 @@
 //! Mails about paid orders (SPEC F7.3): the buyer's confirmation and each seller's "new
-//! order to ship". Queued as durable mail jobs in the subscriber's transaction, with a dedup
-//! key per order and recipient, so a repeated delivery of the event queues nothing more.
+//! order to ship". Queued as durable mail jobs in the subscriber's transaction, which also
+//! records the delivery, so a repeated delivery of the event queues nothing more.
 
 use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::{OrderId, UserId};
 use jangteo_store::DatabaseTransaction;
 use jangteo_store::{accounts, jobs as job_store, orders};
 
 use crate::Services;
 use crate::jobs::{Job, SendMail};
-use crate::mail::{self, Mail, MailLine};
+use crate::mail::{self, MailLine};
 use crate::outbox::{Delivery, Subscriber};
 
 pub struct OrderMail;
@@ -29,40 +30,60 @@ impl Subscriber for OrderMail {
         tx: &DatabaseTransaction,
         events: &[Delivery],
     ) -> anyhow::Result<()> {
+        // The whole batch in four statements: its orders, their lines, the people to mail,
+        // and one insert of every mail job.
         let now = services.clock().now();
-        for d in events {
-            let DomainEvent::OrderPaid { order_id, buyer_id } = &d.event else {
-                continue;
-            };
-            let Some(order) = orders::find(tx, *order_id).await? else {
-                continue;
-            };
-            let lines = orders::lines(tx, std::slice::from_ref(&order)).await?;
-            let id = order_id.to_string();
-            let buyer = accounts::find_user(tx, *buyer_id).await?;
-            let all: Vec<MailLine> = lines.iter().map(as_mail).collect();
-            let mut mails = vec![mail::order_paid(
-                buyer.email.as_str(),
-                &id,
-                order.total.minor(),
-                &all,
-            )];
-            let mut sellers: Vec<_> = lines.iter().map(|l| l.seller_id).collect();
+        let ids: Vec<OrderId> = events
+            .iter()
+            .filter_map(|d| match &d.event {
+                DomainEvent::OrderPaid { order_id, .. } => Some(*order_id),
+                _ => None,
+            })
+            .collect();
+        let paid = orders::find_many(tx, &ids).await?;
+        let lines = orders::lines(tx, &paid).await?;
+        let mut people: Vec<UserId> = paid.iter().map(|o| o.buyer_id).collect();
+        people.extend(lines.iter().map(|l| l.seller_id));
+        people.sort_unstable();
+        people.dedup();
+        let people = accounts::find_users(tx, &people).await?;
+        let email_of = |id: UserId| people.iter().find(|u| u.id == id).map(|u| u.email.as_str());
+        let mut jobs = Vec::new();
+        for order in &paid {
+            let id = order.id.to_string();
+            let theirs: Vec<&orders::OrderLine> =
+                lines.iter().filter(|l| l.order_id == order.id).collect();
+            let all: Vec<MailLine> = theirs.iter().map(|l| as_mail(l)).collect();
+            let mut mails = Vec::new();
+            if let Some(to) = email_of(order.buyer_id) {
+                mails.push(mail::order_paid(to, &id, order.total.minor(), &all));
+            }
+            let mut sellers: Vec<UserId> = theirs.iter().map(|l| l.seller_id).collect();
             sellers.sort_unstable();
             sellers.dedup();
             for seller in sellers {
-                let user = accounts::find_user(tx, seller).await?;
-                let theirs: Vec<MailLine> = lines
+                let Some(to) = email_of(seller) else { continue };
+                let part: Vec<MailLine> = theirs
                     .iter()
                     .filter(|l| l.seller_id == seller)
-                    .map(as_mail)
+                    .map(|l| as_mail(l))
                     .collect();
-                mails.push(mail::new_order(user.email.as_str(), &id, &theirs));
+                mails.push(mail::new_order(to, &id, &part));
             }
             for m in mails {
-                queue(tx, &id, m, now).await?;
+                jobs.push(job_store::NewJob {
+                    id: jangteo_core::ids::new_id(),
+                    kind: SendMail::KIND,
+                    payload: serde_json::to_string(&SendMail::from(m))?,
+                    // Once per event already: the outbox records the delivery in this
+                    // transaction, so no dedup key (and no lookup of one) is needed.
+                    dedup_key: None,
+                    due_at: now,
+                    max_attempts: SendMail::MAX_ATTEMPTS,
+                });
             }
         }
+        job_store::enqueue_many(tx, jobs, now).await?;
         services.jobs().wake();
         Ok(())
     }
@@ -75,28 +96,4 @@ fn as_mail(l: &orders::OrderLine) -> MailLine<'_> {
         quantity: l.quantity,
         total: l.line_total.minor(),
     }
-}
-
-async fn queue(
-    tx: &DatabaseTransaction,
-    order: &str,
-    m: Mail,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
-    let dedup = format!("order-mail:{order}:{}", m.to);
-    let job = SendMail::from(m);
-    job_store::enqueue(
-        tx,
-        job_store::NewJob {
-            id: jangteo_core::ids::new_id(),
-            kind: SendMail::KIND,
-            payload: serde_json::to_string(&job)?,
-            dedup_key: Some(dedup),
-            due_at: now,
-            max_attempts: SendMail::MAX_ATTEMPTS,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
 }

@@ -4,6 +4,7 @@
 //! counted exactly once however often it is delivered.
 
 use jangteo_core::events::DomainEvent;
+use jangteo_core::ids::ProductId;
 use jangteo_store::DatabaseTransaction;
 use jangteo_store::catalog as store;
 
@@ -29,6 +30,8 @@ impl Subscriber for SalesCounter {
         tx: &DatabaseTransaction,
         events: &[Delivery],
     ) -> anyhow::Result<()> {
+        // One upsert per product and day of the batch, however many sales it holds.
+        let mut units: std::collections::BTreeMap<(ProductId, i32), i64> = Default::default();
         for d in events {
             if let DomainEvent::StockChanged {
                 product_id,
@@ -38,10 +41,13 @@ impl Subscriber for SalesCounter {
             } = &d.event
                 && reason.counts_as_sale()
             {
-                // A sale of 2 is a delta of -2: 2 units sold; a cancellation takes them back.
-                let units = delta.checked_neg().unwrap_or(i64::MAX);
-                store::record_sale(tx, *product_id, day_number(d.at), units).await?;
+                let sold = delta.checked_neg().unwrap_or(i64::MAX);
+                let sum = units.entry((*product_id, day_number(d.at))).or_insert(0);
+                *sum = sum.saturating_add(sold);
             }
+        }
+        for ((product_id, day), sold) in units {
+            store::record_sale(tx, product_id, day, sold).await?;
         }
         Ok(())
     }
