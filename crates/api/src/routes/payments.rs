@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm))
         .routes(routes!(refund))
         .routes(routes!(portone_webhook))
+        .routes(routes!(toss_webhook))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -61,6 +62,25 @@ pub async fn portone_webhook(
         .payments()
         .portone_webhook(&headers, &body)
         .await?;
+    Ok(Json(WebhookAck { received: true }))
+}
+
+/// Toss Payments webhooks. Toss signs no payment webhook, so nothing in the body is
+/// trusted: the payment it names is read back from Toss before anything changes. Register
+/// this URL for `PAYMENT_STATUS_CHANGED` in Toss's developer center.
+#[utoipa::path(post, path = "/api/v1/webhooks/toss", tag = "payments",
+    request_body(content = Object, content_type = "application/json",
+        description = "Toss's event: `{\"eventType\": \"PAYMENT_STATUS_CHANGED\", \"createdAt\", \"data\": <Payment with orderId, paymentKey, status…>}`"),
+    responses(
+        (status = 200, description = "Taken; the payment it names is settled by asking Toss (other events are ignored)", body = WebhookAck),
+        (status = 404, description = "This shop does not take Toss Payments", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A body that is not JSON", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn toss_webhook(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<WebhookAck>, ApiError> {
+    state.services.payments().toss_webhook(&body).await?;
     Ok(Json(WebhookAck { received: true }))
 }
 

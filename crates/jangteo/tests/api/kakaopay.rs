@@ -109,3 +109,59 @@ async fn a_kakaopay_payment_goes_ready_redirect_approve_and_refunds() {
     assert_eq!(now["status"], "CANCELLED");
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn kakaopay_reporting_another_charge_is_refused_and_cancelled_at_kakaopay() {
+    let kakao = KakaoPayMock::start("DEV-secret-key").await;
+    let base = kakao.base.clone();
+    let app = spawn_app_with(|c| {
+        c.payments.kakaopay.secret_key = Some("DEV-secret-key".into());
+        c.payments.kakaopay.base_url = base;
+    })
+    .await;
+    let seller = app.seller("kp.mm.seller@example.com").await;
+    let product = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("카카오 컵", 9_000).variant("KP-MM", 10),
+        )
+        .await;
+    let v = variant_id(&product, 0).to_string();
+    let buyer = app.buyer("kp.mm.buyer@example.com").await;
+    let order: Value = app.buy_now(&buyer, &[(&v, 1)]).await.json().await.unwrap();
+    let total = order["total"].as_i64().unwrap();
+    let oid = order["id"].as_str().unwrap();
+    let attempt: Value = app
+        .post_auth(
+            &format!("/api/v1/orders/{oid}/payments"),
+            &buyer.access,
+            json!({"provider": "kakaopay"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tid = attempt["payment_key"].as_str().unwrap().to_owned();
+    let pid = attempt["id"].as_str().unwrap();
+    let pg_token = kakao.buyer_pays(&tid);
+    kakao.charges_instead(&tid, total - 1_000);
+    let res = app
+        .post_auth(
+            &format!("/api/v1/payments/{pid}/confirm"),
+            &buyer.access,
+            json!({"amount": total, "pg_token": pg_token}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "payment_amount_mismatch").await;
+    assert_eq!(
+        kakao.state_of(&tid).unwrap(),
+        ("CANCEL_PAYMENT".to_owned(), total - 1_000),
+        "the charge KakaoPay reported is cancelled there"
+    );
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&buyer.access))
+        .await;
+    assert_eq!(now["status"], "PENDING");
+    assert_eq!(now["payments"][0]["status"], "FAILED");
+    assert_invariants(&app).await;
+}

@@ -201,3 +201,47 @@ async fn a_signed_webhook_settles_a_payment_and_a_forged_one_changes_nothing() {
     assert_eq!(res.headers()["idempotent-replayed"], "true");
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_webhook_during_a_confirm_leaves_the_charge_to_it_and_refunds_nothing() {
+    let (app, portone) = portone_app().await;
+    let url = app.url("/api/v1/webhooks/portone");
+    // PortOne answers slowly: the webhook arrives while the confirm waits for its answer.
+    portone.slow_reads(300);
+    let (buyer, order, attempt) = order_and_attempt(&app, "race").await;
+    let total = order["total"].as_i64().unwrap();
+    let pid = attempt["id"].as_str().unwrap();
+    portone.pay(pid, total);
+    let event = json!({"type": "Transaction.Paid", "timestamp": "2026-12-01T10:00:00.000Z",
+        "data": {"paymentId": pid, "storeId": "store-test", "transactionId": "tx"}});
+    let (payload, headers) = signed(&event, "msg_race", chrono::Utc::now().timestamp());
+    let hook = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // A second passes: the confirm's claim is a second old, far from stale.
+        app.clock.advance(chrono::Duration::seconds(1));
+        app.http
+            .post(&url)
+            .headers(headers)
+            .body(payload)
+            .send()
+            .await
+    };
+    let (confirmed, hooked) = tokio::join!(confirm(&app, &buyer, &attempt, total), hook);
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert_eq!(hooked.unwrap().status(), StatusCode::OK);
+    // Let a webhook that (wrongly) took over the claim finish its own settlement.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let oid = order["id"].as_str().unwrap();
+    let seen = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&buyer.access))
+        .await;
+    assert_eq!(seen["status"], "ORDERED", "{seen}");
+    assert_eq!(seen["payments"][0]["status"], "PAID", "{seen}");
+    let (status, cancelled, calls) = portone.state_of(pid).unwrap();
+    assert_eq!(
+        (status.as_str(), cancelled, calls),
+        ("PAID", 0, 0),
+        "the charge that paid the order was not refunded"
+    );
+    assert_invariants(&app).await;
+}

@@ -232,3 +232,123 @@ async fn a_confirmation_cut_off_after_toss_charged_is_settled_by_reconciliation(
     assert_eq!(now["payments"][0]["payment_key"], key.as_str());
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_toss_webhook_settles_a_cut_off_confirmation_and_a_forged_one_changes_nothing() {
+    use base64::Engine;
+    let (app, toss) = toss_app().await;
+    let url = app.url("/api/v1/webhooks/toss");
+    let hook = |order_id: &str, status: &str| {
+        json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-12-01T10:00:00.000000",
+            "data": {"orderId": order_id, "paymentKey": "tgen_forged", "status": status, "totalAmount": 1}})
+    };
+    // Not JSON: refused. Other events and unknown payments: taken, nothing happens.
+    let res = app.http.post(&url).body("{").send().await.unwrap();
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_webhook").await;
+    for body in [
+        json!({"eventType": "DEPOSIT_CALLBACK", "secret": "x", "status": "DONE", "orderId": "o"}),
+        hook(&uuid::Uuid::now_v7().to_string(), "DONE"),
+    ] {
+        let res = app.http.post(&url).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    let (buyer, order, attempt) = order_and_attempt(&app, "hook").await;
+    let total = order["total"].as_i64().unwrap();
+    let pid = attempt["id"].as_str().unwrap();
+    let oid = order["id"].as_str().unwrap();
+    let token = || app.token_for(buyer.user_id.into(), jangteo_core::Role::User);
+    // A forged "DONE" for a payment Toss never charged: Toss is asked, nothing is paid.
+    let res = app
+        .http
+        .post(&url)
+        .json(&hook(pid, "DONE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&token()))
+        .await;
+    assert_eq!(now["status"], "PENDING");
+    assert_eq!(now["payments"][0]["status"], "PENDING");
+
+    // Our confirmation reached Toss, which charged; the process died before recording it.
+    let key = toss.authorize(pid, total, false);
+    let claimed_at = app.clock_now();
+    assert!(
+        jangteo_store::payments::claim_confirm(
+            app.services.db(),
+            pid.parse::<uuid::Uuid>().unwrap().into(),
+            claimed_at,
+            claimed_at,
+        )
+        .await
+        .unwrap()
+    );
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{SECRET}:"));
+    let res = app
+        .http
+        .post(format!("{}/v1/payments/confirm", toss.base))
+        .header("Authorization", format!("Basic {auth}"))
+        .json(&json!({"paymentKey": key, "orderId": pid, "amount": total}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // While the claim is fresh the webhook leaves it to its holder.
+    let res = app
+        .http
+        .post(&url)
+        .json(&hook(pid, "DONE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&token()))
+        .await;
+    assert_eq!(now["status"], "PENDING");
+    // Once the claim is stale, Toss's webhook pays the order without waiting for the job.
+    app.clock.advance(chrono::Duration::minutes(2));
+    let res = app
+        .http
+        .post(&url)
+        .json(&hook(pid, "DONE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&token()))
+        .await;
+    assert_eq!(now["status"], "ORDERED", "{now}");
+    assert_eq!(now["payments"][0]["status"], "PAID");
+    assert_eq!(now["payments"][0]["payment_key"], key.as_str());
+    assert_invariants(&app).await;
+}
+
+#[tokio::test]
+async fn toss_reporting_another_charge_is_refused_and_cancelled_at_toss() {
+    let (app, toss) = toss_app().await;
+    let (buyer, order, attempt) = order_and_attempt(&app, "mismatch").await;
+    let total = order["total"].as_i64().unwrap();
+    let key = toss.authorize(attempt["id"].as_str().unwrap(), total, false);
+    // The client's amount is checked first: another one never reaches Toss.
+    let res = confirm(&app, &buyer, &attempt, &key, total - 1).await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch").await;
+    let calls = toss.calls();
+    // Toss says it charged something else: not taken, and cancelled there.
+    toss.charges_instead(&key, total + 5_000);
+    let res = confirm(&app, &buyer, &attempt, &key, total).await;
+    assert_problem(res, StatusCode::CONFLICT, "payment_amount_mismatch").await;
+    assert!(toss.calls() > calls);
+    assert_eq!(toss.payment(&key).unwrap(), ("CANCELED".to_owned(), 0));
+    let oid = order["id"].as_str().unwrap();
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&buyer.access))
+        .await;
+    assert_eq!(now["status"], "PENDING", "the buyer may pay again");
+    assert_eq!(now["payments"][0]["status"], "FAILED");
+    assert_invariants(&app).await;
+}

@@ -216,6 +216,14 @@ impl<'a> Payments<'a> {
         Ok(Replayable::fresh(payment))
     }
 
+    /// Confirmation claims taken before this are of a process that died.
+    fn stale_claims(&self) -> chrono::DateTime<chrono::Utc> {
+        self.s.clock().now()
+            - chrono::Duration::seconds(
+                i64::try_from(self.s.payment_settings.confirm_claim_secs).unwrap_or(60),
+            )
+    }
+
     async fn replay(
         &self,
         buyer: Principal,
@@ -297,10 +305,7 @@ impl<'a> Payments<'a> {
         if order.status != OrderStatus::Pending {
             return Err(not_payable(order.status));
         }
-        let stale = now
-            - chrono::Duration::seconds(
-                i64::try_from(self.s.payment_settings.confirm_claim_secs).unwrap_or(60),
-            );
+        let stale = self.stale_claims();
         if !store::claim_confirm(self.s.db(), id, now, stale).await? {
             let current = self.load(id).await?;
             if current.status == PaymentStatus::Paid {
@@ -363,9 +368,8 @@ impl<'a> Payments<'a> {
         if charged.status != GatewayStatus::Paid || charged.total != payment.amount.minor() {
             tracing::error!(payment_id = %payment.id, charged = charged.total, expected = payment.amount.minor(),
                 status = ?charged.status, "gateway reported a different charge; refunding it");
-            self.refund_whole(payment, &charged, "amount mismatch")
-                .await;
-            store::settle(
+            // Whoever moves the attempt out of PENDING gives the money back, once.
+            if store::settle(
                 self.s.db(),
                 payment,
                 Settle::Failed {
@@ -374,7 +378,11 @@ impl<'a> Payments<'a> {
                 },
                 now,
             )
-            .await?;
+            .await?
+            {
+                self.refund_whole(payment, &charged, "amount mismatch")
+                    .await;
+            }
             return Err(ServiceError::Conflict {
                 code: "payment_amount_mismatch",
                 detail: "the gateway reported another amount than the order's total; the charge was refunded".into(),
@@ -409,13 +417,16 @@ impl<'a> Payments<'a> {
             return Ok(Replayable::fresh(self.load(payment.id).await?));
         }
         tx.rollback().await?;
-        // Charged for an order that is cancelled or paid by another attempt: give it back.
-        let order = order_store::find(self.s.reader(), payment.order_id)
-            .await?
-            .ok_or(ServiceError::NotFound("order"))?;
-        self.refund_whole(payment, &charged, "order no longer payable")
-            .await;
-        store::settle(
+        // The order took no payment from us. Perhaps it took this one: a confirmation and a
+        // webhook (or reconciliation) may settle the same charge, and the second must not
+        // refund what the first took.
+        let current = self.load(payment.id).await?;
+        if current.status == PaymentStatus::Paid {
+            return Ok(Replayable::replayed(current));
+        }
+        // Charged for an order that is cancelled or paid by another attempt: give it back,
+        // once — only the settlement that moves the attempt out of PENDING refunds.
+        if store::settle(
             self.s.db(),
             payment,
             Settle::Refunded {
@@ -423,7 +434,14 @@ impl<'a> Payments<'a> {
             },
             now,
         )
-        .await?;
+        .await?
+        {
+            self.refund_whole(payment, &charged, "order no longer payable")
+                .await;
+        }
+        let order = order_store::find(self.s.reader(), payment.order_id)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
         Err(not_payable(order.status))
     }
 
@@ -433,11 +451,7 @@ impl<'a> Payments<'a> {
     /// attempt FAILED, or frees one the gateway never charged so the buyer may confirm
     /// again. Returns how many it settled (the `reconcile_payments` job).
     pub async fn reconcile(&self) -> ServiceResult<u64> {
-        let now = self.s.clock().now();
-        let stale = now
-            - chrono::Duration::seconds(
-                i64::try_from(self.s.payment_settings.confirm_claim_secs).unwrap_or(60),
-            );
+        let stale = self.stale_claims();
         let stuck = store::stuck_confirmations(self.s.db(), stale, 100).await?;
         let mut settled = 0;
         for id in stuck {

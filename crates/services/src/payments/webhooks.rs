@@ -1,4 +1,7 @@
-//! Gateway webhooks. PortOne V2 signs its webhooks with Standard Webhooks (`webhook-id`,
+//! Gateway webhooks. Toss Payments signs none of its payment webhooks: a
+//! `PAYMENT_STATUS_CHANGED` event only names the payment (`data.orderId`, our attempt id),
+//! and the attempt is settled by asking Toss (`GET /v1/payments/{paymentKey}`), so a forged
+//! event can at most make us look. PortOne V2 signs its webhooks with Standard Webhooks (`webhook-id`,
 //! `webhook-timestamp`, `webhook-signature`: HMAC-SHA256 over `id.timestamp.body` with the
 //! console's secret, five minutes of tolerance); a webhook that fails the check is refused
 //! and changes nothing. A verified one is only a hint: the attempt it names is settled by
@@ -48,10 +51,37 @@ impl Payments<'_> {
         };
         if kind.starts_with("Transaction.") && self.s.gateways.get("portone").is_some() {
             // A confirm in progress holds the claim and will settle it; otherwise settle now.
-            let now = self.s.clock().now();
-            if let Ok(true) = self.reconcile_one(id, now).await {
+            if let Ok(true) = self.reconcile_one(id, self.stale_claims()).await {
                 tracing::info!(payment_id = %id, %kind, "payment settled from a webhook");
             }
+        }
+        Ok(())
+    }
+
+    /// Handles one Toss Payments webhook: `Ok` for any well-formed event (unknown payments
+    /// and event types included, so Toss stops retrying them).
+    pub async fn toss_webhook(&self, body: &[u8]) -> ServiceResult<()> {
+        if self.s.gateways.get("toss").is_none() {
+            return Err(ServiceError::NotFound("webhook"));
+        }
+        let event: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| ServiceError::Unprocessable {
+                code: "invalid_webhook",
+                detail: "the webhook body is not JSON".into(),
+            })?;
+        if event["eventType"].as_str() != Some("PAYMENT_STATUS_CHANGED") {
+            return Ok(());
+        }
+        let Some(id) = event["data"]["orderId"]
+            .as_str()
+            .and_then(|s| s.parse::<PaymentId>().ok())
+        else {
+            return Ok(());
+        };
+        // Only Toss's own attempts, and not one a live confirm is settling.
+        let ours = self.load(id).await.is_ok_and(|p| p.provider == "toss");
+        if ours && let Ok(true) = self.reconcile_one(id, self.stale_claims()).await {
+            tracing::info!(payment_id = %id, "payment settled from a Toss webhook");
         }
         Ok(())
     }

@@ -82,6 +82,18 @@ impl KakaoPayMock {
         token
     }
 
+    /// KakaoPay will report charging `total` for `tid` instead of the amount readied (a
+    /// fault the server must catch).
+    pub fn charges_instead(&self, tid: &str, total: i64) {
+        self.state
+            .lock()
+            .unwrap()
+            .payments
+            .get_mut(tid)
+            .unwrap()
+            .total = total;
+    }
+
     /// (status, cancelled).
     pub fn state_of(&self, tid: &str) -> Option<(String, i64)> {
         let m = self.state.lock().unwrap();

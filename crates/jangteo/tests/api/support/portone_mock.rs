@@ -27,6 +27,8 @@ struct Mock {
     payments: HashMap<String, Payment>,
     lose_next_cancel_answer: bool,
     cancels: usize,
+    /// Every payment read waits this long (a slow PortOne).
+    read_delay_ms: u64,
 }
 
 #[derive(Clone)]
@@ -101,6 +103,11 @@ impl PortOneMock {
         self.state.lock().unwrap().lose_next_cancel_answer = true;
     }
 
+    /// From now on every payment read takes `ms` milliseconds.
+    pub fn slow_reads(&self, ms: u64) {
+        self.state.lock().unwrap().read_delay_ms = ms;
+    }
+
     /// (status, cancelled amount, cancel calls carried out).
     pub fn state_of(&self, payment_id: &str) -> Option<(String, i64, usize)> {
         let s = self.state.lock().unwrap();
@@ -120,6 +127,10 @@ async fn get_payment(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Reply {
+    let delay = s.lock().unwrap().read_delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let m = s.lock().unwrap();
     if !authorized(&m, &headers) {
         return error(

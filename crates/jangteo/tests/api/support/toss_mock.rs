@@ -23,6 +23,8 @@ struct Payment {
     status: &'static str,
     decline: bool,
     cancels: Vec<Value>,
+    /// What Toss reports it charged, when not `amount` (a fault the server must catch).
+    charged: Option<i64>,
 }
 
 #[derive(Default)]
@@ -56,7 +58,7 @@ fn object(key: &str, p: &Payment) -> Value {
         "orderName": "jangteo order",
         "currency": "KRW",
         "method": "카드",
-        "totalAmount": p.amount,
+        "totalAmount": p.charged.unwrap_or(p.amount),
         "balanceAmount": p.balance,
         "status": p.status,
         "requestedAt": "2026-12-01T10:00:00+09:00",
@@ -66,6 +68,14 @@ fn object(key: &str, p: &Payment) -> Value {
 }
 
 impl TossMock {
+    /// Toss will report charging `amount` for `key` instead of the amount confirmed.
+    pub fn charges_instead(&self, key: &str, amount: i64) {
+        let mut m = self.state.lock().unwrap();
+        let p = m.payments.get_mut(key).unwrap();
+        p.charged = Some(amount);
+        p.balance = amount;
+    }
+
     pub async fn start(secret: &str) -> Self {
         let state = Arc::new(Mutex::new(Mock {
             secret: secret.to_owned(),
@@ -95,6 +105,7 @@ impl TossMock {
                 status: "IN_PROGRESS",
                 decline,
                 cancels: Vec::new(),
+                charged: None,
             },
         );
         key
