@@ -196,7 +196,8 @@ async fn catalog_writes_acknowledged_before_a_kill_are_searchable_after_the_rest
 }
 
 #[tokio::test]
-async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_and_strands_no_stock() {
+async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_or_payment_and_strands_no_stock()
+{
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     let Booted {
@@ -235,34 +236,61 @@ async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_and_strands_n
         .unwrap();
     let address = address["id"].as_str().unwrap().to_owned();
 
-    // 300 buyers for 100 units; the server is killed once 30 orders are acknowledged.
+    // 30 buyers for 100 units, ten purchases each, each order paid at once through the fake
+    // gateway; the server is killed once 5 payments are acknowledged, with orders and
+    // payments both in flight.
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let paid = Arc::new(Mutex::new(Vec::<String>::new()));
     let answered = Arc::new(AtomicUsize::new(0));
     let kill = Arc::new(tokio::sync::Notify::new());
-    let rush = (0..300).map(|_| {
+    let rush = (0..30).map(|_| {
         let (http, base, token) = (http.clone(), base.clone(), token.clone());
         let body =
             json!({"address_id": address, "items": [{"variant_id": variant, "quantity": 1}]});
-        let (acknowledged, answered, kill) = (acknowledged.clone(), answered.clone(), kill.clone());
+        let (acknowledged, paid, answered, kill) = (
+            acknowledged.clone(),
+            paid.clone(),
+            answered.clone(),
+            kill.clone(),
+        );
         async move {
-            let Ok(res) = http
-                .post(format!("{base}/api/v1/orders"))
-                .bearer_auth(&token)
-                .json(&body)
-                .send()
-                .await
-            else {
-                return;
+            let post = |path: String, body: Value| {
+                http.post(format!("{base}{path}"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
             };
-            if res.status() == reqwest::StatusCode::CREATED
-                && let Ok(order) = res.json::<Value>().await
-            {
-                acknowledged
-                    .lock()
-                    .unwrap()
-                    .push(order["id"].as_str().unwrap().to_owned());
-                if answered.fetch_add(1, Ordering::SeqCst) + 1 == 30 {
-                    kill.notify_one();
+            for _ in 0..10 {
+                let Ok(res) = post("/api/v1/orders".into(), body.clone()).await else {
+                    continue;
+                };
+                if res.status() != reqwest::StatusCode::CREATED {
+                    continue;
+                }
+                let Ok(order) = res.json::<Value>().await else {
+                    continue;
+                };
+                let id = order["id"].as_str().unwrap().to_owned();
+                acknowledged.lock().unwrap().push(id.clone());
+                let Ok(res) = post(format!("/api/v1/orders/{id}/payments"), json!({})).await else {
+                    continue;
+                };
+                let Ok(payment) = res.json::<Value>().await else {
+                    continue;
+                };
+                let Some(pid) = payment["id"].as_str() else {
+                    continue;
+                };
+                let confirm =
+                    json!({"payment_key": payment["payment_key"], "amount": order["total"]});
+                let Ok(res) = post(format!("/api/v1/payments/{pid}/confirm"), confirm).await else {
+                    continue;
+                };
+                if res.status() == reqwest::StatusCode::OK {
+                    paid.lock().unwrap().push(id);
+                    if answered.fetch_add(1, Ordering::SeqCst) + 1 == 5 {
+                        kill.notify_one();
+                    }
                 }
             }
         }
@@ -270,11 +298,12 @@ async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_and_strands_n
     let rush = tokio::spawn(futures::future::join_all(rush));
     tokio::time::timeout(Duration::from_secs(60), kill.notified())
         .await
-        .expect("30 orders acknowledged");
+        .expect("5 payments acknowledged");
     child.start_kill().unwrap();
     child.wait().await.unwrap();
     rush.await.unwrap();
     let acknowledged = acknowledged.lock().unwrap().clone();
+    let paid = paid.lock().unwrap().clone();
 
     let url = database_url.clone().unwrap_or_else(|| {
         format!(
@@ -304,6 +333,34 @@ async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_and_strands_n
         .into_iter()
         .filter_map(|l| l.reference)
         .collect();
+    // Every payment answered as paid is PAID, and its order ORDERED.
+    let statuses: std::collections::HashMap<String, String> = orders::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.id.to_string(), o.status))
+        .collect();
+    for id in &paid {
+        assert_eq!(statuses[id], "ORDERED", "order {id} was answered as paid");
+    }
+    {
+        use jangteo_store::entities::payments;
+        let paid_payments: Vec<String> = payments::Entity::find()
+            .filter(payments::Column::Status.eq("PAID"))
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.order_id.to_string())
+            .collect();
+        for id in &paid {
+            assert!(paid_payments.contains(id), "a PAID payment of order {id}");
+        }
+        for id in &paid_payments {
+            assert_eq!(statuses[id], "ORDERED", "no PAID payment without its order");
+        }
+    }
     let mut a = stored.clone();
     let mut b = sales.clone();
     a.sort();
@@ -321,8 +378,9 @@ async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_and_strands_n
     assert_eq!(stock + stored.len() as i64, 100, "sold + left = 100");
     db.close().await.unwrap();
     eprintln!(
-        "{} acknowledged, {} stored at the kill",
+        "{} acknowledged, {} paid, {} stored at the kill",
         acknowledged.len(),
+        paid.len(),
         stored.len()
     );
 
@@ -341,6 +399,25 @@ async fn a_kill_during_a_checkout_rush_loses_no_acknowledged_order_and_strands_n
         reqwest::StatusCode::CONFLICT
     };
     assert_eq!(res.status(), expected);
+    // Events the killed server committed but had not delivered are delivered now (its
+    // claims run out after the two-second lease): the outbox drains.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let mut pending = u64::MAX;
+    for _ in 0..150 {
+        use jangteo_store::entities::outbox_events;
+        use sea_orm::PaginatorTrait;
+        pending = outbox_events::Entity::find()
+            .filter(outbox_events::Column::Status.ne("delivered"))
+            .count(&db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    db.close().await.unwrap();
+    assert_eq!(pending, 0, "the outbox drained after the restart");
     child.start_kill().unwrap();
     let _ = child.wait().await;
 }
