@@ -105,26 +105,27 @@ pub async fn enqueue(
             return Ok(false);
         }
     }
-    crate::insert_one(
-        c,
-        jobs::Model {
-            id: job.id,
-            kind: job.kind.to_owned(),
-            payload: job.payload,
-            dedup_key: job.dedup_key,
-            status: JobStatus::Pending.as_str().to_owned(),
-            due_at: job.due_at,
-            attempts: 0,
-            max_attempts: i32::try_from(job.max_attempts).unwrap_or(i32::MAX),
-            lease_owner: None,
-            lease_until: None,
-            last_error: None,
-            created_at: now,
-        }
-        .into_active_model(),
-    )
-    .await?;
+    crate::insert_one(c, queued_row(job, now)).await?;
     Ok(true)
+}
+
+/// The row of a newly queued job.
+fn queued_row(job: NewJob, now: DateTime<Utc>) -> jobs::ActiveModel {
+    jobs::Model {
+        id: job.id,
+        kind: job.kind.to_owned(),
+        payload: job.payload,
+        dedup_key: job.dedup_key,
+        status: JobStatus::Pending.as_str().to_owned(),
+        due_at: job.due_at,
+        attempts: 0,
+        max_attempts: i32::try_from(job.max_attempts).unwrap_or(i32::MAX),
+        lease_owner: None,
+        lease_until: None,
+        last_error: None,
+        created_at: now,
+    }
+    .into_active_model()
 }
 
 /// Queues jobs without dedup keys in the caller's transaction, in one statement (a
@@ -134,26 +135,7 @@ pub async fn enqueue_many(
     jobs: Vec<NewJob>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let rows = jobs
-        .into_iter()
-        .map(|job| {
-            jobs::Model {
-                id: job.id,
-                kind: job.kind.to_owned(),
-                payload: job.payload,
-                dedup_key: job.dedup_key,
-                status: JobStatus::Pending.as_str().to_owned(),
-                due_at: job.due_at,
-                attempts: 0,
-                max_attempts: i32::try_from(job.max_attempts).unwrap_or(i32::MAX),
-                lease_owner: None,
-                lease_until: None,
-                last_error: None,
-                created_at: now,
-            }
-            .into_active_model()
-        })
-        .collect();
+    let rows = jobs.into_iter().map(|job| queued_row(job, now)).collect();
     crate::insert_many(c, rows).await
 }
 

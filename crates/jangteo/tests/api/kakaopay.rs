@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-#[tokio::test]
-async fn a_kakaopay_payment_goes_ready_redirect_approve_and_refunds() {
+async fn kakaopay_app() -> (TestApp, KakaoPayMock) {
     let kakao = KakaoPayMock::start("DEV-secret-key").await;
     let base = kakao.base.clone();
     let app = spawn_app_with(|c| {
@@ -16,6 +15,12 @@ async fn a_kakaopay_payment_goes_ready_redirect_approve_and_refunds() {
         c.payments.kakaopay.base_url = base;
     })
     .await;
+    (app, kakao)
+}
+
+#[tokio::test]
+async fn a_kakaopay_payment_goes_ready_redirect_approve_and_refunds() {
+    let (app, kakao) = kakaopay_app().await;
     let seller = app.seller("kp.seller@example.com").await;
     let product = app
         .product(
@@ -112,13 +117,7 @@ async fn a_kakaopay_payment_goes_ready_redirect_approve_and_refunds() {
 
 #[tokio::test]
 async fn kakaopay_reporting_another_charge_is_refused_and_cancelled_at_kakaopay() {
-    let kakao = KakaoPayMock::start("DEV-secret-key").await;
-    let base = kakao.base.clone();
-    let app = spawn_app_with(|c| {
-        c.payments.kakaopay.secret_key = Some("DEV-secret-key".into());
-        c.payments.kakaopay.base_url = base;
-    })
-    .await;
+    let (app, kakao) = kakaopay_app().await;
     let seller = app.seller("kp.mm.seller@example.com").await;
     let product = app
         .product(

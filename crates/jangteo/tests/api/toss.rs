@@ -184,16 +184,10 @@ async fn an_outage_is_retried_then_answered_503_and_a_failing_toss_trips_the_bre
     assert_invariants(&app).await;
 }
 
-#[tokio::test]
-async fn a_confirmation_cut_off_after_toss_charged_is_settled_by_reconciliation() {
+/// Our process claims the confirmation of `pid` and calls Toss, which charges; then the
+/// process "dies" before recording anything.
+async fn cut_off_confirmation(app: &TestApp, toss: &TossMock, pid: &str, key: &str, total: i64) {
     use base64::Engine;
-    let (app, toss) = toss_app().await;
-    let (buyer, order, attempt) = order_and_attempt(&app, "recon").await;
-    let total = order["total"].as_i64().unwrap();
-    let pid = attempt["id"].as_str().unwrap();
-    let key = toss.authorize(pid, total, false);
-    // Our process claimed the confirmation and called Toss, which charged; then it died
-    // before recording anything.
     let claimed_at = app.clock_now();
     assert!(
         jangteo_store::payments::claim_confirm(
@@ -215,6 +209,18 @@ async fn a_confirmation_cut_off_after_toss_charged_is_settled_by_reconciliation(
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_confirmation_cut_off_after_toss_charged_is_settled_by_reconciliation() {
+    let (app, toss) = toss_app().await;
+    let (buyer, order, attempt) = order_and_attempt(&app, "recon").await;
+    let total = order["total"].as_i64().unwrap();
+    let pid = attempt["id"].as_str().unwrap();
+    let key = toss.authorize(pid, total, false);
+    // Our process claimed the confirmation and called Toss, which charged; then it died
+    // before recording anything.
+    cut_off_confirmation(&app, &toss, pid, &key, total).await;
     // The buyer's retry meanwhile is told to wait: the claim is held.
     let res = confirm(&app, &buyer, &attempt, &key, total).await;
     assert_problem(res, StatusCode::CONFLICT, "payment_in_progress").await;
@@ -235,7 +241,6 @@ async fn a_confirmation_cut_off_after_toss_charged_is_settled_by_reconciliation(
 
 #[tokio::test]
 async fn a_toss_webhook_settles_a_cut_off_confirmation_and_a_forged_one_changes_nothing() {
-    use base64::Engine;
     let (app, toss) = toss_app().await;
     let url = app.url("/api/v1/webhooks/toss");
     let hook = |order_id: &str, status: &str| {
@@ -257,71 +262,33 @@ async fn a_toss_webhook_settles_a_cut_off_confirmation_and_a_forged_one_changes_
     let total = order["total"].as_i64().unwrap();
     let pid = attempt["id"].as_str().unwrap();
     let oid = order["id"].as_str().unwrap();
-    let token = || app.token_for(buyer.user_id.into(), jangteo_core::Role::User);
+    let token = app.token_for(buyer.user_id.into(), jangteo_core::Role::User);
+    let order_path = format!("/api/v1/orders/{oid}");
+    // Delivers a DONE webhook for the attempt; the order as it is after it.
+    let deliver = || async {
+        let res = app
+            .http
+            .post(&url)
+            .json(&hook(pid, "DONE"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        app.get_json(&order_path, Some(&token)).await
+    };
     // A forged "DONE" for a payment Toss never charged: Toss is asked, nothing is paid.
-    let res = app
-        .http
-        .post(&url)
-        .json(&hook(pid, "DONE"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let now = app
-        .get_json(&format!("/api/v1/orders/{oid}"), Some(&token()))
-        .await;
+    let now = deliver().await;
     assert_eq!(now["status"], "PENDING");
     assert_eq!(now["payments"][0]["status"], "PENDING");
 
     // Our confirmation reached Toss, which charged; the process died before recording it.
     let key = toss.authorize(pid, total, false);
-    let claimed_at = app.clock_now();
-    assert!(
-        jangteo_store::payments::claim_confirm(
-            app.services.db(),
-            pid.parse::<uuid::Uuid>().unwrap().into(),
-            claimed_at,
-            claimed_at,
-        )
-        .await
-        .unwrap()
-    );
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{SECRET}:"));
-    let res = app
-        .http
-        .post(format!("{}/v1/payments/confirm", toss.base))
-        .header("Authorization", format!("Basic {auth}"))
-        .json(&json!({"paymentKey": key, "orderId": pid, "amount": total}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    cut_off_confirmation(&app, &toss, pid, &key, total).await;
     // While the claim is fresh the webhook leaves it to its holder.
-    let res = app
-        .http
-        .post(&url)
-        .json(&hook(pid, "DONE"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let now = app
-        .get_json(&format!("/api/v1/orders/{oid}"), Some(&token()))
-        .await;
-    assert_eq!(now["status"], "PENDING");
+    assert_eq!(deliver().await["status"], "PENDING");
     // Once the claim is stale, Toss's webhook pays the order without waiting for the job.
     app.clock.advance(chrono::Duration::minutes(2));
-    let res = app
-        .http
-        .post(&url)
-        .json(&hook(pid, "DONE"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let now = app
-        .get_json(&format!("/api/v1/orders/{oid}"), Some(&token()))
-        .await;
+    let now = deliver().await;
     assert_eq!(now["status"], "ORDERED", "{now}");
     assert_eq!(now["payments"][0]["status"], "PAID");
     assert_eq!(now["payments"][0]["payment_key"], key.as_str());
