@@ -8,13 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
-use jangteo_core::Email;
-use jangteo_core::Role;
-use jangteo_core::ids::AddressId;
 use jangteo_services::Services;
-use jangteo_services::tokens::Principal;
-use jangteo_store::accounts::{User, insert_users};
-use jangteo_store::addresses::{self, Address};
 use rand::Rng;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, Statement};
@@ -39,9 +33,8 @@ pub const VARIANTS: usize = 200;
 pub const STEPS: [&str; 4] = ["add to cart", "order", "payment start", "confirm"];
 
 /// Tops up the first variant of `VARIANTS` sampled products with stock (as the admin, who
-/// may adjust any product) and writes `customers` verified accounts with an address each
-/// straight to the database, with minted access tokens: the run should measure checkout,
-/// not password hashing.
+/// may adjust any product) and writes `customers` shoppers straight to the database
+/// (`jangteo::seed::shoppers`).
 pub async fn prepare(
     services: &Services,
     base: &str,
@@ -78,54 +71,15 @@ pub async fn prepare(
     }
     anyhow::ensure!(!variants.is_empty(), "no variants to buy");
 
-    let now = chrono::Utc::now();
     let run = uuid::Uuid::new_v4().simple().to_string();
-    let mut users = Vec::with_capacity(customers);
-    let mut book = Vec::with_capacity(customers);
-    for i in 0..customers {
-        let email = Email::parse("email", &format!("bench-{}-{i}@example.com", &run[..8]))
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let mut u = User::new(email, None, None, Role::User, now);
-        u.email_verified_at = Some(now);
-        book.push(Address {
-            id: AddressId::new(),
-            user_id: u.id,
-            label: None,
-            recipient: format!("벤치 구매자 {i}"),
-            phone: "010-0000-0000".into(),
-            postal_code: "06236".into(),
-            line1: "테헤란로 427".into(),
-            line2: None,
-            is_default: true,
-            created_at: now,
-            updated_at: now,
-        });
-        users.push(u);
-    }
-    let db = services.db();
-    for chunk in users.chunks(200) {
-        insert_users(db, chunk.to_vec()).await?;
-    }
-    for a in &book {
-        addresses::insert(db, a.clone()).await?;
-    }
-    let customers = users
-        .iter()
-        .zip(&book)
-        .map(|(u, a)| {
-            let token = services.keys().issue_access(
-                Principal {
-                    user_id: u.id,
-                    role: Role::User,
-                },
-                now,
-            )?;
-            Ok(Customer {
-                token,
-                address_id: a.id.to_string(),
-            })
+    let customers = jangteo::seed::shoppers(services, &format!("bench-{}-", &run[..8]), customers)
+        .await?
+        .into_iter()
+        .map(|s| Customer {
+            token: s.access_token,
+            address_id: s.address_id.to_string(),
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect();
     Ok(Shop {
         variants,
         customers,

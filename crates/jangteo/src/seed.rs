@@ -414,3 +414,63 @@ fn chunked<T>(mut v: Vec<T>, size: usize) -> Vec<Vec<T>> {
     out.push(v);
     out
 }
+
+/// A verified shopper with an address in their book and a minted access token.
+#[derive(Debug, Clone)]
+pub struct Shopper {
+    pub user_id: UserId,
+    pub access_token: String,
+    pub address_id: jangteo_core::ids::AddressId,
+}
+
+/// `n` shoppers `{prefix}{i}@example.com`, written in bulk with tokens minted by the
+/// server's keys: a load test or a race of hundreds of buyers should measure the checkout,
+/// not hundreds of password hashes.
+pub async fn shoppers(services: &Services, prefix: &str, n: usize) -> anyhow::Result<Vec<Shopper>> {
+    use jangteo_store::addresses::{self, Address};
+    let now = services.clock().now();
+    let mut users = Vec::with_capacity(n);
+    let mut book = Vec::with_capacity(n);
+    for i in 0..n {
+        let email = Email::parse("email", &format!("{prefix}{i}@example.com"))
+            .map_err(|e| anyhow::anyhow!("shopper e-mail: {e:?}"))?;
+        let mut u = User::new(email, None, None, Role::User, now);
+        u.email_verified_at = Some(now);
+        book.push(Address {
+            id: jangteo_core::ids::AddressId::new(),
+            user_id: u.id,
+            label: None,
+            recipient: format!("구매자 {i}"),
+            phone: "010-0000-0000".into(),
+            postal_code: "06236".into(),
+            line1: "테헤란로 427".into(),
+            line2: None,
+            is_default: true,
+            created_at: now,
+            updated_at: now,
+        });
+        users.push(u);
+    }
+    let db = services.db();
+    for chunk in users.chunks(200) {
+        accounts::insert_users(db, chunk.to_vec()).await?;
+    }
+    for a in &book {
+        addresses::insert(db, a.clone()).await?;
+    }
+    users
+        .iter()
+        .zip(&book)
+        .map(|(u, a)| {
+            let principal = jangteo_services::tokens::Principal {
+                user_id: u.id,
+                role: Role::User,
+            };
+            Ok(Shopper {
+                user_id: u.id,
+                access_token: services.keys().issue_access(principal, now)?,
+                address_id: a.id,
+            })
+        })
+        .collect()
+}

@@ -2,12 +2,9 @@
 //! at once written straight to the database with a minted access token — a race of 500
 //! buyers should measure the checkout, not 500 password hashes.
 
-use jangteo_core::Email;
 use jangteo_core::Role;
-use jangteo_core::ids::{AddressId, UserId};
+use jangteo_core::ids::UserId;
 use jangteo_services::tokens::Principal;
-use jangteo_store::accounts::{User, insert_users};
-use jangteo_store::addresses::{Address, insert};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -53,42 +50,14 @@ impl TestApp {
 
     /// `n` verified buyers with an address each, inserted in bulk.
     pub async fn buyers(&self, prefix: &str, n: usize) -> Vec<Buyer> {
-        let now = self.clock_now();
-        let db = self.services.db();
-        let mut users = Vec::with_capacity(n);
-        let mut addresses = Vec::with_capacity(n);
-        for i in 0..n {
-            let email = Email::parse("email", &format!("{prefix}{i}@example.com")).expect("email");
-            let mut u = User::new(email, None, None, Role::User, now);
-            u.email_verified_at = Some(now);
-            addresses.push(Address {
-                id: AddressId::new(),
-                user_id: u.id,
-                label: None,
-                recipient: format!("구매자 {i}"),
-                phone: "010-0000-0000".into(),
-                postal_code: "06236".into(),
-                line1: "테헤란로 427".into(),
-                line2: None,
-                is_default: true,
-                created_at: now,
-                updated_at: now,
-            });
-            users.push(u);
-        }
-        for chunk in users.chunks(200) {
-            insert_users(db, chunk.to_vec()).await.expect("users");
-        }
-        for a in &addresses {
-            insert(db, a.clone()).await.expect("address");
-        }
-        users
-            .iter()
-            .zip(&addresses)
-            .map(|(u, a)| Buyer {
-                user_id: u.id.uuid(),
-                access: self.token_for(u.id, Role::User),
-                address_id: a.id.to_string(),
+        jangteo::seed::shoppers(&self.services, prefix, n)
+            .await
+            .expect("shoppers")
+            .into_iter()
+            .map(|s| Buyer {
+                user_id: s.user_id.uuid(),
+                access: s.access_token,
+                address_id: s.address_id.to_string(),
             })
             .collect()
     }
