@@ -92,6 +92,10 @@ for who in admin user; do
     --report junit --report-dir "$WORK/report-$who" \
     || status=1
 done
+if ! kill -0 "$SERVER" 2>/dev/null; then
+  echo "the server is gone; its last words:"; tail -n 30 "$WORK/server.err" "$WORK/server.out"
+  status=1
+fi
 if grep -q '"level":"ERROR"' "$WORK/server.out" 2>/dev/null; then
   echo "server logged errors:"; grep '"level":"ERROR"' "$WORK/server.out" | head -n 20
   status=1

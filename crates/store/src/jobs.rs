@@ -163,6 +163,18 @@ pub async fn claim(
     ))
 }
 
+/// Deletes the queued job of `dedup_key` if no runner has claimed it (its work was done
+/// another way); `true` when it was deleted.
+pub async fn drop_unclaimed(c: &impl ConnectionTrait, dedup_key: &str) -> StoreResult<bool> {
+    Ok(jobs::Entity::delete_many()
+        .filter(jobs::Column::DedupKey.eq(dedup_key))
+        .filter(jobs::Column::LeaseOwner.is_null())
+        .exec(c)
+        .await?
+        .rows_affected
+        > 0)
+}
+
 /// Deletes finished jobs that `token` still holds, in one statement; returns how many (fewer
 /// than `ids` when a lease was lost meanwhile).
 pub async fn complete_many(

@@ -305,11 +305,19 @@ async fn toss_reporting_another_charge_is_refused_and_cancelled_at_toss() {
     let res = confirm(&app, &buyer, &attempt, &key, total - 1).await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "amount_mismatch").await;
     let calls = toss.calls();
-    // Toss says it charged something else: not taken, and cancelled there.
+    // Toss says it charged something else: not taken, and given back — even though Toss
+    // fails every try of the cancel just then: the void is a durable job.
     toss.charges_instead(&key, total + 5_000);
+    toss.fail_cancels(3);
     let res = confirm(&app, &buyer, &attempt, &key, total).await;
     assert_problem(res, StatusCode::CONFLICT, "payment_amount_mismatch").await;
     assert!(toss.calls() > calls);
+    assert_eq!(
+        toss.payment(&key).unwrap(),
+        ("DONE".to_owned(), total + 5_000)
+    );
+    app.clock.advance(chrono::Duration::minutes(2));
+    app.run_jobs().await;
     assert_eq!(toss.payment(&key).unwrap(), ("CANCELED".to_owned(), 0));
     let oid = order["id"].as_str().unwrap();
     let now = app

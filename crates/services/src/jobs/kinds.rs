@@ -209,6 +209,32 @@ impl Job for SendRefund {
     }
 }
 
+/// Gives back a charge no order took (the gateway reported another amount, or the order was
+/// cancelled or paid by another attempt). Queued in the transaction that settles the
+/// attempt, so it cannot be lost; the attempt's id is the gateway's idempotency key, so a
+/// retry refunds once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VoidCharge {
+    pub payment_id: jangteo_core::ids::PaymentId,
+    pub provider: String,
+    pub gateway_key: String,
+    pub amount: i64,
+    pub currency: String,
+    pub cancelled_before: i64,
+    pub reason: String,
+}
+
+#[async_trait::async_trait]
+impl Job for VoidCharge {
+    const KIND: &'static str = "void_charge";
+    // As for refunds: about a day and a half of doubling retries, then parked.
+    const MAX_ATTEMPTS: u32 = 17;
+
+    async fn run(self, services: &Services) -> anyhow::Result<()> {
+        crate::payments::void_charge(services, &self).await
+    }
+}
+
 /// What the runner does after a job of this kind succeeded.
 pub(super) struct Outcome {
     pub every: Option<Duration>,
@@ -235,6 +261,7 @@ pub(super) async fn dispatch(
         ExpireCarts::KIND => go::<ExpireCarts>(services, payload).await,
         CancelOverdueOrders::KIND => go::<CancelOverdueOrders>(services, payload).await,
         SendRefund::KIND => go::<SendRefund>(services, payload).await,
+        VoidCharge::KIND => go::<VoidCharge>(services, payload).await,
         ReconcilePayments::KIND => go::<ReconcilePayments>(services, payload).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

@@ -39,6 +39,7 @@ pub use resilient::Resilient;
 pub use toss::{Toss, TossSettings};
 
 use crate::idempotency::{IdempotentRequest, Replayable};
+use crate::jobs::kinds::VoidCharge;
 use crate::ports::payment::{
     Confirmation, FakeOutcome, GatewayError, GatewayPayment, GatewayStatus, PaymentGateway,
     PaymentStart, Refund,
@@ -368,21 +369,16 @@ impl<'a> Payments<'a> {
         if charged.status != GatewayStatus::Paid || charged.total != payment.amount.minor() {
             tracing::error!(payment_id = %payment.id, charged = charged.total, expected = payment.amount.minor(),
                 status = ?charged.status, "gateway reported a different charge; refunding it");
-            // Whoever moves the attempt out of PENDING gives the money back, once.
-            if store::settle(
-                self.s.db(),
+            self.settle_and_void(
                 payment,
+                &charged,
                 Settle::Failed {
                     code: "amount_mismatch",
                     message: "the gateway charged another amount; refunded",
                 },
-                now,
+                "amount mismatch",
             )
-            .await?
-            {
-                self.refund_whole(payment, &charged, "amount mismatch")
-                    .await;
-            }
+            .await?;
             return Err(ServiceError::Conflict {
                 code: "payment_amount_mismatch",
                 detail: "the gateway reported another amount than the order's total; the charge was refunded".into(),
@@ -424,21 +420,16 @@ impl<'a> Payments<'a> {
         if current.status == PaymentStatus::Paid {
             return Ok(Replayable::replayed(current));
         }
-        // Charged for an order that is cancelled or paid by another attempt: give it back,
-        // once — only the settlement that moves the attempt out of PENDING refunds.
-        if store::settle(
-            self.s.db(),
+        // Charged for an order that is cancelled or paid by another attempt: give it back.
+        self.settle_and_void(
             payment,
+            &charged,
             Settle::Refunded {
                 gateway_key: &charged.gateway_key,
             },
-            now,
+            "order no longer payable",
         )
-        .await?
-        {
-            self.refund_whole(payment, &charged, "order no longer payable")
-                .await;
-        }
+        .await?;
         let order = order_store::find(self.s.reader(), payment.order_id)
             .await?
             .ok_or(ServiceError::NotFound("order"))?;
@@ -515,24 +506,72 @@ impl<'a> Payments<'a> {
         }
     }
 
-    /// Refunds a whole charge that no order took (best effort now; logged if it fails, for
-    /// the operator and the reconciliation job).
-    async fn refund_whole(&self, payment: &Payment, charged: &GatewayPayment, why: &str) {
-        let Ok(gateway) = self.gateway_of(payment) else {
-            return;
-        };
-        let refund = Refund {
+    /// Settles an attempt whose charge no order took and gives the charge back, once: only
+    /// the settlement whose conditional update moves the attempt out of PENDING queues the
+    /// void, in its own transaction, so neither a crash nor a gateway failure can lose it.
+    /// The void is carried out at once; the job (due a minute later) is the retry.
+    async fn settle_and_void(
+        &self,
+        payment: &Payment,
+        charged: &GatewayPayment,
+        outcome: Settle<'_>,
+        why: &str,
+    ) -> ServiceResult<()> {
+        let now = self.s.clock().now();
+        let void = VoidCharge {
+            payment_id: payment.id,
+            provider: payment.provider.clone(),
             gateway_key: charged.gateway_key.clone(),
-            reference: payment.id.to_string(),
-            amount: Money::new(charged.total, payment.amount.currency()),
-            reason: why.to_owned(),
-            idempotency_key: format!("void-{}", payment.id),
+            amount: charged.total,
+            currency: payment.amount.currency().as_str().to_owned(),
             cancelled_before: charged.cancelled,
+            reason: why.to_owned(),
         };
-        if let Err(e) = gateway.cancel(&refund).await {
-            tracing::error!(payment_id = %payment.id, error = %e, "refunding an untaken charge failed");
+        let key = format!("void:{}", payment.id);
+        let mut tx = self.s.begin().await?;
+        if !store::settle(tx.conn(), payment, outcome, now).await? {
+            tx.rollback().await?;
+            return Ok(());
         }
+        tx.enqueue(
+            &void,
+            Some(now + chrono::Duration::minutes(1)),
+            Some(key.clone()),
+        )
+        .await?;
+        tx.commit().await?;
+        match void_charge(self.s, &void).await {
+            Ok(()) => {
+                jangteo_store::jobs::drop_unclaimed(self.s.db(), &key).await?;
+            }
+            Err(e) => {
+                tracing::error!(payment_id = %payment.id, error = %e, "voiding an untaken charge failed; the void_charge job retries it");
+            }
+        }
+        Ok(())
     }
+}
+
+/// Refunds a whole charge no order took, at its gateway (the `void_charge` job).
+pub(crate) async fn void_charge(services: &Services, void: &VoidCharge) -> anyhow::Result<()> {
+    let gateway = services
+        .gateways
+        .get(&void.provider)
+        .ok_or_else(|| anyhow::anyhow!("payment provider {:?} is not configured", void.provider))?;
+    let currency = jangteo_core::money::Currency::parse(&void.currency)
+        .ok_or_else(|| anyhow::anyhow!("currency {:?}", void.currency))?;
+    gateway
+        .cancel(&Refund {
+            gateway_key: void.gateway_key.clone(),
+            reference: void.payment_id.to_string(),
+            amount: Money::new(void.amount, currency),
+            reason: void.reason.clone(),
+            idempotency_key: format!("void-{}", void.payment_id),
+            cancelled_before: void.cancelled_before,
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
 }
 
 /// Whether an order in `status` with this deadline can be paid at `now`.

@@ -33,6 +33,8 @@ struct Mock {
     payments: HashMap<String, Payment>,
     replies: HashMap<String, (StatusCode, Value)>,
     fail_next: usize,
+    /// Cancels still to answer 500 (Toss down just when a refund is asked for).
+    fail_cancels: usize,
     calls: usize,
     idempotency_keys: Vec<String>,
 }
@@ -112,6 +114,11 @@ impl TossMock {
     }
 
     /// The next `n` calls answer 500.
+    /// The next `n` cancels answer 500.
+    pub fn fail_cancels(&self, n: usize) {
+        self.state.lock().unwrap().fail_cancels = n;
+    }
+
     pub fn fail_next(&self, n: usize) {
         self.state.lock().unwrap().fail_next = n;
     }
@@ -231,6 +238,15 @@ async fn cancel(
     Json(body): Json<Value>,
 ) -> Reply {
     let mut m = s.lock().unwrap();
+    if m.fail_cancels > 0 {
+        m.fail_cancels -= 1;
+        let (st, b) = error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "FAILED_INTERNAL_SYSTEM_PROCESSING",
+            "내부 시스템 처리 작업이 실패했습니다. 잠시 후 다시 시도해주세요.",
+        );
+        return (st, Json(b));
+    }
     let idem = match gate(&mut m, &headers) {
         Ok(k) => k,
         Err((st, b)) => return (st, Json(b)),
