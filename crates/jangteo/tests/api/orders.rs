@@ -514,6 +514,41 @@ async fn the_last_unit_sells_out_the_product_and_a_cancel_puts_it_back_on_sale()
 }
 
 #[tokio::test]
+async fn the_last_units_of_two_variants_bought_at_once_sell_out_the_product() {
+    // Each order sees only its own variant run out; the product is SOLD_OUT only when both
+    // are gone, which neither transaction alone can see (checked after the commit).
+    let app = spawn_app().await;
+    let seller = app.seller("ord.two.seller@example.com").await;
+    let buyers = app.buyers("ord.two", 2).await;
+    for round in 0..20 {
+        let product = app
+            .product(
+                &seller,
+                ProductSpec::on_sale("마지막 두 개", 5_000)
+                    .variant(&format!("ORD-TWO-A{round}"), 1)
+                    .variant(&format!("ORD-TWO-B{round}"), 1),
+            )
+            .await;
+        let pid = product["id"].as_str().unwrap();
+        let (a, b) = (
+            variant_id(&product, 0).to_string(),
+            variant_id(&product, 1).to_string(),
+        );
+        let (one_a, one_b) = ([(a.as_str(), 1)], [(b.as_str(), 1)]);
+        let (x, y) = tokio::join!(
+            app.buy_now(&buyers[0], &one_a),
+            app.buy_now(&buyers[1], &one_b)
+        );
+        assert_eq!(
+            (x.status(), y.status()),
+            (StatusCode::CREATED, StatusCode::CREATED)
+        );
+        assert_eq!(product_status(&app, pid).await, "SOLD_OUT", "round {round}");
+    }
+    assert_invariants(&app).await;
+}
+
+#[tokio::test]
 async fn an_unpaid_order_is_cancelled_at_its_deadline_and_its_stock_returned() {
     let app = spawn_app().await;
     let (_seller, _product, m, l) = shop(&app, "ord.late.seller@example.com").await;
