@@ -542,7 +542,11 @@ impl<'a> Payments<'a> {
         tx.commit().await?;
         match void_charge(self.s, &void).await {
             Ok(()) => {
-                jangteo_store::jobs::drop_unclaimed(self.s.db(), &key).await?;
+                // Left in place, the job would only void again, which the gateway answers
+                // as done (the same idempotency key): a failure here is not the buyer's.
+                if let Err(e) = jangteo_store::jobs::drop_unclaimed(self.s.db(), &key).await {
+                    tracing::warn!(payment_id = %payment.id, error = %e, "could not drop the void_charge job");
+                }
             }
             Err(e) => {
                 tracing::error!(payment_id = %payment.id, error = %e, "voiding an untaken charge failed; the void_charge job retries it");
