@@ -792,3 +792,47 @@ async fn one_idempotency_key_places_one_order() {
     assert_eq!(stock(&app, &m).await, 48);
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_retried_cart_checkout_answers_the_order_it_placed_though_the_cart_is_empty_now() {
+    let app = spawn_app().await;
+    let (_seller, _product, m, _l) = shop(&app, "ord.cartkey.seller@example.com").await;
+    let buyer = app.buyer("ord.cartkey@example.com").await;
+    let res = app
+        .post_auth(
+            "/api/v1/cart/items",
+            &buyer.access,
+            json!({"variant_id": m, "quantity": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let send = || {
+        app.http
+            .post(app.url("/api/v1/orders"))
+            .bearer_auth(&buyer.access)
+            .header("Idempotency-Key", "cart-checkout-1")
+            .json(&json!({"address_id": buyer.address_id}))
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    // The answer was lost; the client retries. The cart is empty by now.
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(order_count(&app).await, 1);
+    assert_eq!(stock(&app, &m).await, 48);
+    // Without the key, an empty cart is what it is.
+    let res = app
+        .post_auth(
+            "/api/v1/orders",
+            &buyer.access,
+            json!({"address_id": buyer.address_id}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "nothing_selected").await;
+    assert_invariants(&app).await;
+}
