@@ -410,7 +410,16 @@ impl<'a> Payments<'a> {
                 buyer_id: payment.buyer_id,
             });
             tx.commit().await?;
-            return Ok(Replayable::fresh(self.load(payment.id).await?));
+            // The row as the settlement wrote it (no read back).
+            return Ok(Replayable::fresh(Payment {
+                status: PaymentStatus::Paid,
+                gateway_key: Some(charged.gateway_key),
+                failure_code: None,
+                failure_message: None,
+                updated_at: now,
+                paid_at: Some(now),
+                ..payment.clone()
+            }));
         }
         tx.rollback().await?;
         // The order took no payment from us. Perhaps it took this one: a confirmation and a
