@@ -1,12 +1,9 @@
-//! Placing an order. First the quote, read on the readers outside any transaction: the
-//! lines (buy-now items, or the selected cart lines) priced from the rows as they are, the
-//! address, each seller's shipping rule and the totals. Then one unit of work: the
-//! idempotency key (its read must see what other transactions committed), the stock of
+//! Placing an order. One unit of work: the idempotency key first (its read must see what
+//! other transactions committed), then the lines priced from current rows, then the stock of
 //! every line taken by a conditional UPDATE in variant-id order — two orders sharing
 //! variants lock them in the same order, so PostgreSQL and MySQL never deadlock them — and
 //! the order written. Buyers of different products never wait for each other: there is no
-//! lock but the rows of the variants bought, and on SQLite the writer is held only for the
-//! writes.
+//! lock but the rows of the variants bought.
 
 use std::collections::BTreeMap;
 
@@ -52,24 +49,6 @@ pub struct CheckoutInput {
 /// Variants and quantities, one entry per variant.
 type Lines = Vec<(VariantId, i64)>;
 
-/// A line priced: the rows it was priced from, the quantity and the unit price.
-struct PricedItem {
-    variant: Variant,
-    product: Product,
-    quantity: i64,
-    unit_price: Money,
-}
-
-/// An order priced before its transaction: the address, the lines, each seller's shipping
-/// rule and the totals.
-struct Quote {
-    address: jangteo_store::addresses::Address,
-    items: Vec<PricedItem>,
-    rules: Vec<(UserId, ShippingRule)>,
-    currency: Currency,
-    totals: jangteo_core::pricing::OrderTotals,
-}
-
 /// The lines wanted, merged by variant, in the order first named.
 struct Wanted {
     lines: Lines,
@@ -86,23 +65,6 @@ impl Orders<'_> {
         idempotency: Option<&IdempotentRequest>,
     ) -> ServiceResult<Replayable<OrderView>> {
         let (address_id, items) = validate(&input)?;
-        // What the order is priced from is read before its transaction, on the readers:
-        // SQLite's one writer is then held only for the writes, and no statement in the
-        // transaction waits on a read. The stock rows are the guard; a price edited in the
-        // moment between is the price of a moment ago.
-        let (wanted, quote) = match self.quote(buyer.user_id, address_id, items).await {
-            Ok(q) => q,
-            Err(e) => {
-                // A retry of an order that went through finds the cart emptied by it:
-                // answer with that order, not with what the cart says now.
-                if let Some(request) = idempotency
-                    && let Some(first) = self.replay(buyer, request).await?
-                {
-                    return Ok(Replayable::replayed(self.get(buyer, first).await?));
-                }
-                return Err(e);
-            }
-        };
         let mut tx = self.s.begin().await?;
         if let Some(request) = idempotency
             && let Some(first) = tx
@@ -112,7 +74,16 @@ impl Orders<'_> {
             tx.rollback().await?;
             return Ok(Replayable::replayed(self.get(buyer, first).await?));
         }
-        let view = self.write(&mut tx, buyer.user_id, &wanted, quote).await?;
+        let wanted = match items {
+            Some(items) => Wanted {
+                lines: items,
+                from_cart: false,
+            },
+            None => selected_cart_lines(&tx, buyer.user_id, self.s.clock().now()).await?,
+        };
+        let view = self
+            .place_in(&mut tx, buyer.user_id, address_id, &wanted)
+            .await?;
         if wanted.from_cart {
             // In the order's transaction, not after it: a unit the buyer adds again right
             // after ordering must stay in the cart, and no moment shows ordered lines there.
@@ -125,67 +96,38 @@ impl Orders<'_> {
         Ok(Replayable::fresh(view))
     }
 
-    /// The order a key already placed, if any (a look only: the key is reserved for real
-    /// in the order's transaction).
-    async fn replay(
+    async fn place_in(
         &self,
-        buyer: Principal,
-        request: &IdempotentRequest,
-    ) -> ServiceResult<Option<OrderId>> {
-        let mut tx = self.s.begin().await?;
-        let first = tx
-            .reserve_key::<OrderId>(PLACE_SCOPE, buyer.user_id, request)
-            .await?;
-        tx.rollback().await?;
-        Ok(first)
-    }
-
-    /// The lines wanted, priced from the rows as they are now, with the address and the
-    /// totals; every unavailable line named.
-    async fn quote(
-        &self,
+        tx: &mut UnitOfWork<'_>,
         buyer: UserId,
         address_id: AddressId,
-        items: Option<Lines>,
-    ) -> ServiceResult<(Wanted, Quote)> {
-        let db = self.s.reader();
-        let wanted = match items {
-            Some(items) => Wanted {
-                lines: items,
-                from_cart: false,
-            },
-            None => selected_cart_lines(db, buyer, self.s.clock().now()).await?,
-        };
-        let address = addresses::find_owned(db, buyer, address_id)
+        wanted: &Wanted,
+    ) -> ServiceResult<OrderView> {
+        let now = self.s.clock().now();
+        let address = addresses::find_owned(tx.conn(), buyer, address_id)
             .await
             .not_found_as("address")?;
         let ids: Vec<VariantId> = wanted.lines.iter().map(|(v, _)| *v).collect();
-        let variants = catalog_store::find_variants(db, &ids).await?;
+        let variants = catalog_store::find_variants(tx.conn(), &ids).await?;
         let mut product_ids: Vec<_> = variants.iter().map(|v| v.product_id).collect();
         product_ids.sort_unstable();
         product_ids.dedup();
-        let products = catalog_store::find_products(db, &product_ids).await?;
+        let products = catalog_store::find_products(tx.conn(), &product_ids).await?;
 
         // Price every line from the rows as they are now.
-        let mut priced: Vec<PricedItem> = Vec::new();
+        let mut priced: Vec<(&Variant, &Product, i64, Money)> = Vec::new();
         let mut unavailable = Vec::new();
         for &(variant_id, quantity) in &wanted.lines {
-            let variant = variants.iter().position(|v| v.id == variant_id);
-            let product = variant.and_then(|i| {
+            let variant = variants.iter().find(|v| v.id == variant_id);
+            let product = variant.and_then(|v| {
                 products
                     .iter()
-                    .position(|p| p.id == variants[i].product_id && p.status.is_public())
+                    .find(|p| p.id == v.product_id && p.status.is_public())
             });
             match (variant, product) {
                 (Some(v), Some(p)) => {
-                    let unit = variant_price(products[p].price, variants[v].price_delta)
-                        .map_err(too_large)?;
-                    priced.push(PricedItem {
-                        variant: variants[v].clone(),
-                        product: products[p].clone(),
-                        quantity,
-                        unit_price: unit,
-                    });
+                    let unit = variant_price(p.price, v.price_delta).map_err(too_large)?;
+                    priced.push((v, p, quantity, unit));
                 }
                 _ => unavailable.push(variant_id.to_string()),
             }
@@ -196,75 +138,38 @@ impl Orders<'_> {
                 format!("no longer offered: variant {}", unavailable.join(", ")),
             ));
         }
-        let currency = priced[0].unit_price.currency();
-        if priced.iter().any(|i| i.unit_price.currency() != currency) {
+        let currency = priced[0].3.currency();
+        if priced
+            .iter()
+            .any(|(_, _, _, unit)| unit.currency() != currency)
+        {
             return Err(ServiceError::Unprocessable {
                 code: "mixed_currencies",
                 detail: "an order's products must all be priced in one currency".into(),
             });
         }
-        let mut sellers: Vec<UserId> = priced.iter().map(|i| i.product.seller_id).collect();
+        let mut sellers: Vec<UserId> = priced.iter().map(|(_, p, _, _)| p.seller_id).collect();
         sellers.sort_unstable();
         sellers.dedup();
-        let stored = store::shipping_rules(db, &sellers).await?;
-        let rules: Vec<(UserId, ShippingRule)> = sellers
-            .iter()
-            .map(|&seller| (seller, shipping_rule(&stored, seller, currency)))
-            .collect();
+        let stored = store::shipping_rules(tx.conn(), &sellers).await?;
+        let rule_of = |seller: UserId| shipping_rule(&stored, seller, currency);
         let lines: Vec<PricedLine> = priced
             .iter()
-            .map(|i| PricedLine {
-                seller_id: i.product.seller_id,
-                unit_price: i.unit_price,
-                quantity: i.quantity,
+            .map(|&(_, p, quantity, unit_price)| PricedLine {
+                seller_id: p.seller_id,
+                unit_price,
+                quantity,
             })
             .collect();
-        let rule_of = |seller: UserId| rule_in(&rules, seller, currency);
         let totals = order_totals(&lines, rule_of, Money::zero(currency)).map_err(too_large)?;
-        Ok((
-            wanted,
-            Quote {
-                address,
-                items: priced,
-                rules,
-                currency,
-                totals,
-            },
-        ))
-    }
-
-    /// Takes the stock and writes the order quoted, in the caller's unit of work.
-    async fn write(
-        &self,
-        tx: &mut UnitOfWork<'_>,
-        buyer: UserId,
-        wanted: &Wanted,
-        quote: Quote,
-    ) -> ServiceResult<OrderView> {
-        let now = self.s.clock().now();
-        let Quote {
-            address,
-            items: priced,
-            rules,
-            currency,
-            totals,
-        } = quote;
-        let rule_of = |seller: UserId| rule_in(&rules, seller, currency);
-        let ids: Vec<VariantId> = wanted.lines.iter().map(|(v, _)| *v).collect();
 
         // Take the stock, in variant-id order (the lock order), reporting every short line.
         let order_id = OrderId::new();
         let reference = order_id.to_string();
-        let mut by_variant: Vec<&PricedItem> = priced.iter().collect();
-        by_variant.sort_unstable_by_key(|i| i.variant.id);
+        let mut by_variant: Vec<&(&Variant, &Product, i64, Money)> = priced.iter().collect();
+        by_variant.sort_unstable_by_key(|(v, _, _, _)| v.id);
         let mut shortages = Vec::new();
-        for PricedItem {
-            variant: v,
-            product: p,
-            quantity,
-            ..
-        } in by_variant
-        {
+        for (v, p, quantity, _) in by_variant {
             let change = StockChange {
                 variant_id: v.id,
                 delta: -quantity,
@@ -317,16 +222,7 @@ impl Orders<'_> {
         };
         let mut order_lines = Vec::with_capacity(priced.len());
         let mut per_seller: BTreeMap<UserId, Money> = BTreeMap::new();
-        for (
-            i,
-            PricedItem {
-                variant: v,
-                product: p,
-                quantity,
-                unit_price,
-            },
-        ) in priced.iter().enumerate()
-        {
+        for (i, (v, p, quantity, unit_price)) in priced.iter().enumerate() {
             let line_total = unit_price.checked_mul(*quantity).map_err(too_large)?;
             let sum = per_seller
                 .entry(p.seller_id)
@@ -429,15 +325,15 @@ fn validate(input: &CheckoutInput) -> ServiceResult<(AddressId, Option<Lines>)> 
 }
 
 async fn selected_cart_lines(
-    db: &impl jangteo_store::ConnectionTrait,
+    tx: &UnitOfWork<'_>,
     buyer: UserId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<Wanted> {
-    let live = cart_store::last_change(db, buyer)
+    let live = cart_store::last_change(tx.conn(), buyer)
         .await?
         .is_some_and(|t| !cart_rules::is_expired(t, now));
     let lines = if live {
-        cart_store::lines(db, buyer).await?
+        cart_store::lines(tx.conn(), buyer).await?
     } else {
         Vec::new()
     };
@@ -476,15 +372,6 @@ fn shipping_rule(
             free_from: None,
         },
     }
-}
-
-/// A seller's rule among those quoted (the default if, impossibly, none was).
-fn rule_in(rules: &[(UserId, ShippingRule)], seller: UserId, currency: Currency) -> ShippingRule {
-    rules
-        .iter()
-        .find(|(s, _)| *s == seller)
-        .map(|(_, r)| *r)
-        .unwrap_or_else(|| shipping_rule(&[], seller, currency))
 }
 
 fn too_large(_: jangteo_core::money::MoneyError) -> ServiceError {
