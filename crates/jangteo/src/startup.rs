@@ -52,6 +52,25 @@ pub struct Application {
     pub admin_credentials: Option<(String, String)>,
 }
 
+/// Queues the recurring housekeeping jobs (once per database: dedup keys) before the server
+/// serves. It used to run in the background of `run` and only warn on failure: a deadlock
+/// with another process's claim (MariaDB, under load) left a server without housekeeping,
+/// and tests raced it. A transient failure is retried; a lasting one stops the start.
+async fn schedule_housekeeping(services: &Services) -> anyhow::Result<()> {
+    let mut attempt = 0u32;
+    loop {
+        match services.jobs().schedule_recurring(services).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "scheduling housekeeping jobs; retrying");
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(anyhow::anyhow!("scheduling housekeeping jobs: {e}")),
+        }
+    }
+}
+
 fn db_settings(config: &Config) -> DbSettings {
     DbSettings {
         url: config.database_url(),
@@ -215,6 +234,7 @@ impl Application {
         let db = open_database(config).await?;
         let services = services(config, db, overrides)?;
         services.files().check().await?;
+        schedule_housekeeping(&services).await?;
         let admin_credentials = services
             .accounts()
             .bootstrap_admin(&config.admin_email)
@@ -300,9 +320,6 @@ impl Application {
             }
         };
         let services = self.state.services.clone();
-        if let Err(e) = services.jobs().schedule_recurring(&services).await {
-            tracing::warn!(error = %e, "housekeeping jobs not scheduled");
-        }
         // The relay runs only where the search index is owned (its first subscriber);
         // the job runner runs in every server process, sharing the queue by lease.
         let relay = services.search().is_enabled().then(|| {
