@@ -24,7 +24,8 @@ pub enum DomainEvent {
     /// its descendants, shows the new name.
     CategoryChanged { category_id: CategoryId },
     /// An order was placed (stock reserved, payment pending). `from_cart`: its lines were the
-    /// buyer's selected cart lines of `variant_ids`, which leave the cart.
+    /// buyer's selected cart lines of `variant_ids` (they left the cart in the order's own
+    /// transaction).
     OrderPlaced {
         order_id: OrderId,
         buyer_id: UserId,

@@ -193,14 +193,7 @@ async fn a_job_whose_runner_died_is_taken_over_after_its_lease() {
     let got = received.lock().unwrap().clone();
     assert_eq!(got, vec![("orphan@example.com".to_owned(), "first")]);
     // The housekeeping came due too (a minute after start) and ran, and came back for later.
-    // (On MariaDB under CI load this once found no housekeeping at all: it was scheduled in
-    // the background of `run` and a deadlock with the test's own claim dropped it with a
-    // warning. It is now scheduled, with retries, before the server starts.)
-    let db = sea_orm::Database::connect(app.config.database_url())
-        .await
-        .unwrap();
-    let left = jangteo_store::jobs::list(&db, None, 100).await.unwrap();
-    db.close().await.unwrap();
+    let left = app.services.jobs_list(None, 100).await.unwrap();
     assert_eq!(
         left.len(),
         jangteo_services::jobs::RECURRING.len(),

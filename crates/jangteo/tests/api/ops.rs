@@ -32,6 +32,13 @@ async fn health_readiness_and_metrics() {
     );
     assert!(text.contains("http_request_duration_seconds_bucket"));
     assert!(text.contains("db_pool_connections"));
+    // The sign-up wrote rows: the statement counter has moved.
+    let statements = text
+        .lines()
+        .find_map(|l| l.strip_prefix("db_statements_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("db_statements_total in {text}"));
+    assert!(statements > 0.0, "{text}");
 }
 
 #[tokio::test]

@@ -78,9 +78,9 @@ impl Payments<'_> {
         else {
             return Ok(());
         };
-        // Only Toss's own attempts, and not one a live confirm is settling.
-        let ours = self.load(id).await.is_ok_and(|p| p.provider == "toss");
-        if ours && let Ok(true) = self.reconcile_one(id, self.stale_claims()).await {
+        // The attempt is read back from its own gateway (whatever the body claims), and one
+        // a live confirm is settling is left to it.
+        if let Ok(true) = self.reconcile_one(id, self.stale_claims()).await {
             tracing::info!(payment_id = %id, "payment settled from a Toss webhook");
         }
         Ok(())
