@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QueryTrait,
 };
 
 use jangteo_core::ids::{UserId, VariantId};
@@ -86,8 +86,10 @@ pub async fn line(
         .map(CartLine::from))
 }
 
-/// Adds `quantity` of `variant` (a new line, selected, or more of an existing one) and
-/// returns the line's quantity now. Call [`touch`] first: the line refers to the cart.
+/// Adds `quantity` of `variant` (a new line, or more of an existing one, selected either
+/// way: a shopper who adds a product means to buy it) and returns the line's quantity now.
+/// Call [`touch`] first: the line refers to the cart. SQLite and PostgreSQL return the
+/// quantity from the upsert itself; MySQL has no `RETURNING` and reads the line back.
 pub async fn add(
     c: &impl ConnectionTrait,
     user: UserId,
@@ -96,7 +98,7 @@ pub async fn add(
     now: DateTime<Utc>,
 ) -> StoreResult<i64> {
     let table = Alias::new("cart_lines");
-    lines::Entity::insert(
+    let insert = lines::Entity::insert(
         lines::Model {
             user_id: user.uuid(),
             variant_id: variant.uuid(),
@@ -112,11 +114,19 @@ pub async fn add(
                 lines::Column::Quantity,
                 Expr::col((table, lines::Column::Quantity)).add(quantity),
             )
+            .value(lines::Column::Selected, Expr::value(true))
             .to_owned(),
-    )
-    .exec_without_returning(c)
-    .await?;
-    Ok(line(c, user, variant).await?.map_or(0, |l| l.quantity))
+    );
+    if c.get_database_backend() == sea_orm::DbBackend::MySql {
+        insert.exec_without_returning(c).await?;
+        return Ok(line(c, user, variant).await?.map_or(0, |l| l.quantity));
+    }
+    let mut stmt = insert.into_query();
+    stmt.returning_col(lines::Column::Quantity);
+    Ok(match c.query_one(&stmt).await? {
+        Some(row) => row.try_get::<i64>("", "quantity")?,
+        None => 0,
+    })
 }
 
 /// Changes a line's quantity and/or selection; `false` when the cart has no such line.

@@ -138,7 +138,7 @@ pub async fn get_cart(
 
 #[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", security(("bearer" = [])), request_body = AddItem,
     responses(
-        (status = 200, description = "The cart with the units added", body = CartResponse),
+        (status = 200, description = "The cart with the units added (the line selected, also when it was there deselected)", body = CartResponse),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such variant on sale", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cart holds 100 products already (`cart_full`), or the line would exceed 999 units (`quantity_limit`)", body = Problem, content_type = "application/problem+json"),

@@ -122,6 +122,12 @@ async fn lines_merge_and_the_cart_totals_what_is_selected() {
     assert_eq!(line(&c, &small)["quantity"], 3);
     assert_eq!(c["selected_total"], 0);
 
+    // Adding a deselected line's variant again selects the line: the shopper means to buy it.
+    let c: Value = add(&app, &kim, &small, 1).await.json().await.unwrap();
+    assert_eq!(line(&c, &small)["quantity"], 4);
+    assert_eq!(line(&c, &small)["selected"], true);
+    assert_eq!(c["selected_total"], 48_000);
+
     let res = app
         .delete_auth(&format!("/api/v1/cart/items/{small}"), &kim.access)
         .await;
