@@ -113,87 +113,25 @@ impl Orders<'_> {
         product_ids.sort_unstable();
         product_ids.dedup();
         let products = catalog_store::find_products(tx.conn(), &product_ids).await?;
-
-        // Price every line from the rows as they are now.
-        let mut priced: Vec<(&Variant, &Product, i64, Money)> = Vec::new();
-        let mut unavailable = Vec::new();
-        for &(variant_id, quantity) in &wanted.lines {
-            let variant = variants.iter().find(|v| v.id == variant_id);
-            let product = variant.and_then(|v| {
-                products
-                    .iter()
-                    .find(|p| p.id == v.product_id && p.status.is_public())
-            });
-            match (variant, product) {
-                (Some(v), Some(p)) => {
-                    let unit = variant_price(p.price, v.price_delta).map_err(too_large)?;
-                    priced.push((v, p, quantity, unit));
-                }
-                _ => unavailable.push(variant_id.to_string()),
-            }
-        }
-        if !unavailable.is_empty() {
-            return Err(ServiceError::conflict(
-                "product_unavailable",
-                format!("no longer offered: variant {}", unavailable.join(", ")),
-            ));
-        }
-        let currency = priced[0].3.currency();
-        if priced
-            .iter()
-            .any(|(_, _, _, unit)| unit.currency() != currency)
-        {
-            return Err(ServiceError::Unprocessable {
-                code: "mixed_currencies",
-                detail: "an order's products must all be priced in one currency".into(),
-            });
-        }
-        let mut sellers: Vec<UserId> = priced.iter().map(|(_, p, _, _)| p.seller_id).collect();
+        let priced = price_lines(&wanted.lines, &variants, &products)?;
+        let currency = priced[0].unit_price.currency();
+        let mut sellers: Vec<UserId> = priced.iter().map(|l| l.product.seller_id).collect();
         sellers.sort_unstable();
         sellers.dedup();
         let stored = store::shipping_rules(tx.conn(), &sellers).await?;
         let rule_of = |seller: UserId| shipping_rule(&stored, seller, currency);
         let lines: Vec<PricedLine> = priced
             .iter()
-            .map(|&(_, p, quantity, unit_price)| PricedLine {
-                seller_id: p.seller_id,
-                unit_price,
-                quantity,
+            .map(|l| PricedLine {
+                seller_id: l.product.seller_id,
+                unit_price: l.unit_price,
+                quantity: l.quantity,
             })
             .collect();
         let totals = order_totals(&lines, rule_of, Money::zero(currency)).map_err(too_large)?;
 
-        // Take the stock, in variant-id order (the lock order), reporting every short line.
         let order_id = OrderId::new();
-        let reference = order_id.to_string();
-        let mut by_variant: Vec<&(&Variant, &Product, i64, Money)> = priced.iter().collect();
-        by_variant.sort_unstable_by_key(|(v, _, _, _)| v.id);
-        let mut shortages = Vec::new();
-        for (v, p, quantity, _) in by_variant {
-            let change = StockChange {
-                variant_id: v.id,
-                delta: -quantity,
-                reason: StockReason::Sale,
-                reference: Some(&reference),
-                actor_id: Some(buyer),
-                at: now,
-            };
-            match change_in(tx, p.id, &change).await {
-                Ok(_) => {}
-                Err(ServiceError::Conflict {
-                    code: "insufficient_stock",
-                    ..
-                }) => shortages.push(Shortage {
-                    variant_id: v.id,
-                    requested: *quantity,
-                    available: stock_store::stock_of(tx.conn(), v.id).await?,
-                }),
-                Err(e) => return Err(e),
-            }
-        }
-        if !shortages.is_empty() {
-            return Err(ServiceError::OutOfStock(shortages));
-        }
+        take_stock(tx, buyer, order_id, &priced, now).await?;
 
         let deadline = now + chrono::Duration::minutes(i64::from(self.settings().payment_minutes));
         let order = Order {
@@ -220,42 +158,8 @@ impl Orders<'_> {
             paid_at: None,
             cancelled_at: None,
         };
-        let mut order_lines = Vec::with_capacity(priced.len());
-        let mut per_seller: BTreeMap<UserId, Money> = BTreeMap::new();
-        for (i, (v, p, quantity, unit_price)) in priced.iter().enumerate() {
-            let line_total = unit_price.checked_mul(*quantity).map_err(too_large)?;
-            let sum = per_seller
-                .entry(p.seller_id)
-                .or_insert(Money::zero(currency));
-            *sum = sum.checked_add(line_total).map_err(too_large)?;
-            order_lines.push(OrderLine {
-                order_id,
-                line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
-                product_id: p.id,
-                variant_id: v.id,
-                seller_id: p.seller_id,
-                product_name: p.name.clone(),
-                variant_name: v.name.clone(),
-                sku: v.sku.clone(),
-                unit_price: *unit_price,
-                quantity: *quantity,
-                line_total,
-                discount: Money::zero(currency),
-                refunded_quantity: 0,
-            });
-        }
-        let shipments: Vec<Shipment> = per_seller
-            .into_iter()
-            .map(|(seller_id, items_total)| Shipment {
-                order_id,
-                seller_id,
-                status: jangteo_core::order::DeliveryStatus::Ready,
-                items_total,
-                shipping_fee: rule_of(seller_id).fee_for(items_total),
-                tracking_number: None,
-                updated_at: now,
-            })
-            .collect();
+        let order_lines = order_lines(order_id, &priced)?;
+        let shipments = shipments(order_id, &order_lines, rule_of, now)?;
         store::insert(tx.conn(), &order, &order_lines, &shipments).await?;
         tx.record(DomainEvent::OrderPlaced {
             order_id,
@@ -272,6 +176,157 @@ impl Orders<'_> {
             partial: false,
         })
     }
+}
+
+/// One wanted line priced from the rows as they are now.
+struct Priced<'r> {
+    variant: &'r Variant,
+    product: &'r Product,
+    quantity: i64,
+    unit_price: Money,
+}
+
+/// Prices every wanted line; a variant gone or no longer offered is 409 naming each such
+/// line, products in several currencies 422.
+fn price_lines<'r>(
+    wanted: &[(VariantId, i64)],
+    variants: &'r [Variant],
+    products: &'r [Product],
+) -> ServiceResult<Vec<Priced<'r>>> {
+    let mut priced = Vec::with_capacity(wanted.len());
+    let mut unavailable = Vec::new();
+    for &(variant_id, quantity) in wanted {
+        let variant = variants.iter().find(|v| v.id == variant_id);
+        let product = variant.and_then(|v| {
+            products
+                .iter()
+                .find(|p| p.id == v.product_id && p.status.is_public())
+        });
+        match (variant, product) {
+            (Some(variant), Some(product)) => priced.push(Priced {
+                variant,
+                product,
+                quantity,
+                unit_price: variant_price(product.price, variant.price_delta).map_err(too_large)?,
+            }),
+            _ => unavailable.push(variant_id.to_string()),
+        }
+    }
+    if !unavailable.is_empty() {
+        return Err(ServiceError::conflict(
+            "product_unavailable",
+            format!("no longer offered: variant {}", unavailable.join(", ")),
+        ));
+    }
+    let Some(currency) = priced.first().map(|l| l.unit_price.currency()) else {
+        return Err(ServiceError::conflict(
+            "nothing_selected",
+            "an order needs at least one line",
+        ));
+    };
+    if priced.iter().any(|l| l.unit_price.currency() != currency) {
+        return Err(ServiceError::Unprocessable {
+            code: "mixed_currencies",
+            detail: "an order's products must all be priced in one currency".into(),
+        });
+    }
+    Ok(priced)
+}
+
+/// Takes every line's stock in variant-id order (the lock order); a shortfall is 409
+/// naming every short line with what is left.
+async fn take_stock(
+    tx: &mut UnitOfWork<'_>,
+    buyer: UserId,
+    order_id: OrderId,
+    priced: &[Priced<'_>],
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    let reference = order_id.to_string();
+    let mut by_variant: Vec<&Priced<'_>> = priced.iter().collect();
+    by_variant.sort_unstable_by_key(|l| l.variant.id);
+    let mut shortages = Vec::new();
+    for line in by_variant {
+        let change = StockChange {
+            variant_id: line.variant.id,
+            delta: -line.quantity,
+            reason: StockReason::Sale,
+            reference: Some(&reference),
+            actor_id: Some(buyer),
+            at: now,
+        };
+        match change_in(tx, line.product.id, &change).await {
+            Ok(_) => {}
+            Err(ServiceError::Conflict {
+                code: "insufficient_stock",
+                ..
+            }) => shortages.push(Shortage {
+                variant_id: line.variant.id,
+                requested: line.quantity,
+                available: stock_store::stock_of(tx.conn(), line.variant.id).await?,
+            }),
+            Err(e) => return Err(e),
+        }
+    }
+    if shortages.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::OutOfStock(shortages))
+    }
+}
+
+/// The order's lines, numbered from 1 in the order wanted, with what each copies of its
+/// product as it is now.
+fn order_lines(order_id: OrderId, priced: &[Priced<'_>]) -> ServiceResult<Vec<OrderLine>> {
+    priced
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            Ok(OrderLine {
+                order_id,
+                line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                product_id: l.product.id,
+                variant_id: l.variant.id,
+                seller_id: l.product.seller_id,
+                product_name: l.product.name.clone(),
+                variant_name: l.variant.name.clone(),
+                sku: l.variant.sku.clone(),
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+                line_total: l.unit_price.checked_mul(l.quantity).map_err(too_large)?,
+                discount: Money::zero(l.unit_price.currency()),
+                refunded_quantity: 0,
+            })
+        })
+        .collect()
+}
+
+/// One shipment per seller, READY, with the seller's fee for their lines' total.
+fn shipments(
+    order_id: OrderId,
+    lines: &[OrderLine],
+    rule_of: impl Fn(UserId) -> ShippingRule,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Vec<Shipment>> {
+    let mut per_seller: BTreeMap<UserId, Money> = BTreeMap::new();
+    for line in lines {
+        let sum = per_seller
+            .entry(line.seller_id)
+            .or_insert(Money::zero(line.line_total.currency()));
+        *sum = sum.checked_add(line.line_total).map_err(too_large)?;
+    }
+    Ok(per_seller
+        .into_iter()
+        .map(|(seller_id, items_total)| Shipment {
+            order_id,
+            seller_id,
+            status: jangteo_core::order::DeliveryStatus::Ready,
+            items_total,
+            shipping_fee: rule_of(seller_id).fee_for(items_total),
+            tracking_number: None,
+            updated_at: now,
+        })
+        .collect())
 }
 
 /// The address and the buy-now lines (merged by variant), or `None` for the cart; every
