@@ -153,7 +153,8 @@ fn build_services(
         (0.0..=1.0).contains(&config.payments.fake.failure_rate),
         "payments.fake.failure_rate must be between 0 and 1"
     );
-    let gateways = payment_gateways(config)?;
+    let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let gateways = payment_gateways(config, &clock)?;
     anyhow::ensure!(
         gateways
             .iter()
@@ -178,7 +179,7 @@ fn build_services(
     Ok(Services::new(
         db,
         Adapters {
-            clock: overrides.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            clock,
             mailer,
             keys,
             views: ViewCounter::new(Arc::new(LocalUniqueCounter::default())),
@@ -204,26 +205,33 @@ fn build_services(
 }
 
 /// The fake gateway always (development, tests, benchmarks); each real gateway whose keys
-/// are configured, behind its circuit breaker and retries.
-fn payment_gateways(config: &Config) -> anyhow::Result<Vec<Arc<dyn PaymentGateway>>> {
+/// are configured, behind its circuit breaker and retries (timed by the shop's clock, so
+/// tests move the breaker on without sleeping).
+fn payment_gateways(
+    config: &Config,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<Vec<Arc<dyn PaymentGateway>>> {
     let mut all: Vec<Arc<dyn PaymentGateway>> =
         vec![Arc::new(FakeGateway::new(config.payments.fake.clone()))];
     if let Some(toss) = Toss::new(&config.payments.toss)? {
         all.push(Arc::new(Resilient::new(
             Arc::new(toss),
             jangteo_core::breaker::BreakerSettings::S2,
+            clock.clone(),
         )));
     }
     if let Some(kakaopay) = KakaoPay::new(&config.payments.kakaopay)? {
         all.push(Arc::new(Resilient::new(
             Arc::new(kakaopay),
             jangteo_core::breaker::BreakerSettings::S2,
+            clock.clone(),
         )));
     }
     if let Some(portone) = PortOne::new(&config.payments.portone)? {
         all.push(Arc::new(Resilient::new(
             Arc::new(portone),
             jangteo_core::breaker::BreakerSettings::S2,
+            clock.clone(),
         )));
     }
     Ok(all)

@@ -181,6 +181,51 @@ async fn an_outage_is_retried_then_answered_503_and_a_failing_toss_trips_the_bre
         now["payments"][0]["status"], "PENDING",
         "confirm again later"
     );
+
+    // Toss is back. Ten seconds on (the test clock moves further than the seconds this
+    // test has taken) half-open the breaker; ten good probes close it.
+    toss.fail_next(0);
+    app.clock.advance(chrono::Duration::seconds(60));
+    let res = confirm(&app, &buyer2, &attempt2, &key2, total2).await;
+    assert_eq!(res.status(), StatusCode::OK, "the first probe goes through");
+    let seller = app.seller("toss.seller.probes@example.com").await;
+    let product = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("토스 머그", 12_000).variant("TOSS-probes", 20),
+        )
+        .await;
+    let v = variant_id(&product, 0).to_string();
+    let mut attempt_for = async |buyer: &Buyer| {
+        let order: Value = app.buy_now(buyer, &[(&v, 1)]).await.json().await.unwrap();
+        let id = order["id"].as_str().unwrap();
+        let attempt: Value = app
+            .post_auth(
+                &format!("/api/v1/orders/{id}/payments"),
+                &buyer.access,
+                json!({"provider": "toss"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let key = toss.authorize(attempt["id"].as_str().unwrap(), 15_000, false);
+        (attempt, key)
+    };
+    for _ in 0..9 {
+        let (attempt, key) = attempt_for(&buyer2).await;
+        let res = confirm(&app, &buyer2, &attempt, &key, 15_000).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    // Closed again: a failing call is tried three times (a half-open breaker would have
+    // opened on the first failure and answered the retries itself).
+    let (attempt, key) = attempt_for(&buyer2).await;
+    toss.fail_next(usize::MAX);
+    let before = toss.calls();
+    let res = confirm(&app, &buyer2, &attempt, &key, 15_000).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(toss.calls() - before, 3, "closed: one call and two retries");
+    toss.fail_next(0);
     assert_invariants(&app).await;
 }
 

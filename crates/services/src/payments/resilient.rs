@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Utc};
 use jangteo_core::breaker::{Breaker, BreakerSettings};
+
+use crate::clock::Clock;
 
 use crate::ports::payment::{
     Confirmation, GatewayError, GatewayPayment, PaymentGateway, PaymentStart, Refund, Started,
@@ -23,16 +26,35 @@ pub struct Resilient {
     breaker: Mutex<Breaker>,
     retries: usize,
     first_backoff: Duration,
+    clock: Arc<dyn Clock>,
+    /// The moment the breaker's time starts from, on both clocks.
+    since: (Instant, DateTime<Utc>),
 }
 
 impl Resilient {
-    pub fn new(inner: Arc<dyn PaymentGateway>, breaker: BreakerSettings) -> Self {
+    pub fn new(
+        inner: Arc<dyn PaymentGateway>,
+        breaker: BreakerSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let since = (Instant::now(), clock.now());
         Self {
             inner,
             breaker: Mutex::new(Breaker::new(breaker)),
             retries: 2,
             first_backoff: Duration::from_millis(100),
+            clock,
+            since,
         }
+    }
+
+    /// The breaker's now: the further of the monotonic clock and the shop's clock, so a
+    /// wall clock set back never holds the breaker open, and a test clock moved forward
+    /// half-opens it without a sleep.
+    fn now(&self) -> Instant {
+        let (instant, time) = self.since;
+        let by_clock = (self.clock.now() - time).to_std().unwrap_or(Duration::ZERO);
+        instant + instant.elapsed().max(by_clock)
     }
 
     fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
@@ -45,14 +67,14 @@ impl Resilient {
         Fut: std::future::Future<Output = Result<T, GatewayError>>,
     {
         let once = || async {
-            if !self.breaker().admit(Instant::now()) {
+            if !self.breaker().admit(self.now()) {
                 return Err(GatewayError::Unavailable(CIRCUIT_OPEN.into()));
             }
             let result = f().await;
             // Only a missing answer counts against the gateway: a decline or a refusal is
             // the gateway working.
             let failed = matches!(result, Err(GatewayError::Unavailable(_)));
-            self.breaker().record(failed, Instant::now());
+            self.breaker().record(failed, self.now());
             result
         };
         once.retry(
