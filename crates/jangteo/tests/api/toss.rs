@@ -196,7 +196,7 @@ async fn an_outage_is_retried_then_answered_503_and_a_failing_toss_trips_the_bre
         )
         .await;
     let v = variant_id(&product, 0).to_string();
-    let mut attempt_for = async |buyer: &Buyer| {
+    let attempt_for = async |buyer: &Buyer| {
         let order: Value = app.buy_now(buyer, &[(&v, 1)]).await.json().await.unwrap();
         let id = order["id"].as_str().unwrap();
         let attempt: Value = app
