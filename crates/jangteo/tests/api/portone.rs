@@ -104,7 +104,8 @@ async fn a_portone_payment_is_taken_only_when_portone_says_paid() {
     assert_eq!(refund["status"], "DONE");
     let (status, cancelled, calls) = portone.state_of(sid).unwrap();
     assert_eq!((status.as_str(), cancelled), ("PARTIAL_CANCELLED", 12_000));
-    // The rest.
+    // The rest, its answer lost too: the retry is told the payment is cancelled already.
+    portone.lose_next_cancel_answer();
     let res = app
         .post_auth(
             &format!("/api/v1/orders/{oid}/refunds"),
@@ -113,6 +114,8 @@ async fn a_portone_payment_is_taken_only_when_portone_says_paid() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    let rest: Value = res.json().await.unwrap();
+    assert_eq!(rest["status"], "DONE", "{rest}");
     let (status, cancelled, after) = portone.state_of(sid).unwrap();
     assert_eq!((status.as_str(), cancelled), ("CANCELLED", total));
     assert_eq!(after, calls + 1);

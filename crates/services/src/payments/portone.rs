@@ -5,7 +5,8 @@
 //! Refunds are `POST /payments/{paymentId}/cancel`; PortOne takes no idempotency key, so each
 //! cancel names `currentCancellableAmount` (what was paid less the refunds decided before
 //! this one): a retry of a cancel that went through is refused as inconsistent, and the
-//! adapter then finds its refund already made. Webhooks (Standard Webhooks signatures) are
+//! adapter then finds its refund already made (or, for the cancel that emptied the payment,
+//! is told `PAYMENT_ALREADY_CANCELLED`). Webhooks (Standard Webhooks signatures) are
 //! verified in `webhooks.rs`. Auth: `Authorization: PortOne {API_SECRET}`.
 
 use serde::{Deserialize, Serialize};
@@ -191,6 +192,9 @@ impl PaymentGateway for PortOne {
                     )));
                 }
             }
+            // Fully cancelled already, so this refund (within what was paid) is in it: a
+            // retry of the cancel that emptied the payment.
+            Err(GatewayError::Rejected { code, .. }) if code == "PAYMENT_ALREADY_CANCELLED" => {}
             Err(e) => return Err(e),
         }
         let after = self.get(id).await?.unwrap_or(before);

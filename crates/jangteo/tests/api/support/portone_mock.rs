@@ -171,6 +171,13 @@ async fn cancel(
             "결제 건이 존재하지 않습니다.",
         );
     };
+    if p.status == "CANCELLED" {
+        return error(
+            StatusCode::CONFLICT,
+            "PAYMENT_ALREADY_CANCELLED",
+            "이미 취소된 결제입니다.",
+        );
+    }
     if !["PAID", "PARTIAL_CANCELLED"].contains(&p.status) {
         return error(
             StatusCode::CONFLICT,
