@@ -229,9 +229,16 @@ async fn an_outage_is_retried_then_answered_503_and_a_failing_toss_trips_the_bre
     assert_invariants(&app).await;
 }
 
-/// Our process claims the confirmation of `pid` and calls Toss, which charges; then the
-/// process "dies" before recording anything.
-async fn cut_off_confirmation(app: &TestApp, toss: &TossMock, pid: &str, key: &str, total: i64) {
+/// Our process claims the confirmation of `pid` and calls Toss, which answers `answer`
+/// (charged: 200); then the process "dies" before recording anything.
+async fn cut_off_confirmation(
+    app: &TestApp,
+    toss: &TossMock,
+    pid: &str,
+    key: &str,
+    total: i64,
+    answer: StatusCode,
+) {
     use base64::Engine;
     let claimed_at = app.clock_now();
     assert!(
@@ -253,7 +260,7 @@ async fn cut_off_confirmation(app: &TestApp, toss: &TossMock, pid: &str, key: &s
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status(), answer);
 }
 
 #[tokio::test]
@@ -265,7 +272,7 @@ async fn a_confirmation_cut_off_after_toss_charged_is_settled_by_reconciliation(
     let key = toss.authorize(pid, total, false);
     // Our process claimed the confirmation and called Toss, which charged; then it died
     // before recording anything.
-    cut_off_confirmation(&app, &toss, pid, &key, total).await;
+    cut_off_confirmation(&app, &toss, pid, &key, total, StatusCode::OK).await;
     // The buyer's retry meanwhile is told to wait: the claim is held.
     let res = confirm(&app, &buyer, &attempt, &key, total).await;
     assert_problem(res, StatusCode::CONFLICT, "payment_in_progress").await;
@@ -281,6 +288,45 @@ async fn a_confirmation_cut_off_after_toss_charged_is_settled_by_reconciliation(
     assert_eq!(now["status"], "ORDERED");
     assert_eq!(now["payments"][0]["status"], "PAID");
     assert_eq!(now["payments"][0]["payment_key"], key.as_str());
+    assert_invariants(&app).await;
+}
+
+#[tokio::test]
+async fn a_confirmation_cut_off_after_toss_declined_is_failed_by_reconciliation() {
+    let (app, toss) = toss_app().await;
+    let (buyer, order, attempt) = order_and_attempt(&app, "recon-fail").await;
+    let total = order["total"].as_i64().unwrap();
+    let pid = attempt["id"].as_str().unwrap();
+    let key = toss.authorize(pid, total, true);
+    cut_off_confirmation(&app, &toss, pid, &key, total, StatusCode::FORBIDDEN).await;
+    let oid = order["id"].as_str().unwrap();
+    let before = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&buyer.access))
+        .await;
+    assert_eq!(before["payments"][0]["status"], "PENDING");
+
+    // Toss says ABORTED: the attempt is FAILED, the order stays PENDING with its stock
+    // reserved, and the buyer may pay again.
+    app.clock.advance(chrono::Duration::minutes(2));
+    app.run_jobs().await;
+    let now = app
+        .get_json(&format!("/api/v1/orders/{oid}"), Some(&buyer.access))
+        .await;
+    assert_eq!(now["status"], "PENDING");
+    assert_eq!(now["payments"][0]["status"], "FAILED");
+    assert_eq!(now["payments"][0]["failure_code"], "gateway_failed");
+    let again = app
+        .post_auth(
+            &format!("/api/v1/orders/{oid}/payments"),
+            &buyer.access,
+            json!({"provider": "toss"}),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let again: Value = again.json().await.unwrap();
+    let key = toss.authorize(again["id"].as_str().unwrap(), total, false);
+    let res = confirm(&app, &buyer, &again, &key, total).await;
+    assert_eq!(res.status(), StatusCode::OK);
     assert_invariants(&app).await;
 }
 
@@ -328,7 +374,7 @@ async fn a_toss_webhook_settles_a_cut_off_confirmation_and_a_forged_one_changes_
 
     // Our confirmation reached Toss, which charged; the process died before recording it.
     let key = toss.authorize(pid, total, false);
-    cut_off_confirmation(&app, &toss, pid, &key, total).await;
+    cut_off_confirmation(&app, &toss, pid, &key, total, StatusCode::OK).await;
     // While the claim is fresh the webhook leaves it to its holder.
     assert_eq!(deliver().await["status"], "PENDING");
     // Once the claim is stale, Toss's webhook pays the order without waiting for the job.
