@@ -20,6 +20,7 @@ pub mod order;
 pub mod password;
 pub mod pricing;
 pub mod role;
+pub mod secret;
 pub mod seller;
 pub mod validation;
 pub mod verification;

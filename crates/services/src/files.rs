@@ -23,7 +23,7 @@ pub struct S3Settings {
     pub endpoint: Option<String>,
     /// Without keys, the AWS default chain applies (environment, web identity, instance role).
     pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
+    pub secret_access_key: Option<jangteo_core::secret::Secret>,
     /// Plain-HTTP endpoints (local test servers) must be allowed explicitly.
     pub allow_http: bool,
     /// `bucket.host/key` instead of `host/bucket/key`.
@@ -97,7 +97,7 @@ impl FileStore {
         if let (Some(id), Some(secret)) = (&s.access_key_id, &s.secret_access_key) {
             builder = builder
                 .with_access_key_id(id)
-                .with_secret_access_key(secret);
+                .with_secret_access_key(secret.expose());
         }
         let store = builder
             .build()

@@ -6,6 +6,7 @@
 //! names `cancel_available_amount` (paid − the refunds decided before it) so a retry of one
 //! that went through is refused and found done.
 
+use jangteo_core::secret::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -14,11 +15,11 @@ use crate::ports::payment::{
     Refund, Started,
 };
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KakaoPaySettings {
     /// The secret key (`SECRET_KEY …`); KakaoPay is offered only when this is set.
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Secret>,
     /// The merchant's CID (`TC0ONETIME` is KakaoPay's test CID).
     pub cid: String,
     pub base_url: String,
@@ -44,16 +45,6 @@ impl Default for KakaoPaySettings {
     }
 }
 
-impl std::fmt::Debug for KakaoPaySettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KakaoPaySettings")
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
-            .field("cid", &self.cid)
-            .field("base_url", &self.base_url)
-            .finish()
-    }
-}
-
 pub struct KakaoPay {
     http: reqwest::Client,
     settings: KakaoPaySettings,
@@ -62,7 +53,12 @@ pub struct KakaoPay {
 
 impl KakaoPay {
     pub fn new(settings: &KakaoPaySettings) -> anyhow::Result<Option<Self>> {
-        let Some(secret) = settings.secret_key.as_deref().filter(|s| !s.is_empty()) else {
+        let Some(secret) = settings
+            .secret_key
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|s| !s.is_empty())
+        else {
             return Ok(None);
         };
         let http = super::http::client(settings.timeout_ms)?;

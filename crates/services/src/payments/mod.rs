@@ -643,3 +643,22 @@ pub(crate) fn gateway_error(e: GatewayError) -> ServiceError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_print_without_their_keys() {
+        let mut s = PaymentSettings::default();
+        s.toss.secret_key = Some("test_sk_toss_0123456789".into());
+        s.portone.api_secret = Some("portone_api_0123456789".into());
+        s.portone.webhook_secret = Some("whsec_0123456789".into());
+        s.kakaopay.secret_key = Some("DEV_kakao_0123456789".into());
+        let printed = format!("{s:?}");
+        for key in ["test_sk_toss", "portone_api", "whsec_", "DEV_kakao"] {
+            assert!(!printed.contains(key), "{key} printed: {printed}");
+        }
+        assert!(printed.contains("***"), "{printed}");
+    }
+}

@@ -9,6 +9,7 @@
 //! is told `PAYMENT_ALREADY_CANCELLED`). Webhooks (Standard Webhooks signatures) are
 //! verified in `webhooks.rs`. Auth: `Authorization: PortOne {API_SECRET}`.
 
+use jangteo_core::secret::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -17,13 +18,13 @@ use crate::ports::payment::{
     Refund, Started,
 };
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PortOneSettings {
     /// The V2 API secret; PortOne is offered only when this is set.
-    pub api_secret: Option<String>,
+    pub api_secret: Option<Secret>,
     /// The webhook secret (`whsec_…`) of the console's webhook settings.
-    pub webhook_secret: Option<String>,
+    pub webhook_secret: Option<Secret>,
     pub base_url: String,
     pub timeout_ms: u64,
 }
@@ -39,19 +40,6 @@ impl Default for PortOneSettings {
     }
 }
 
-impl std::fmt::Debug for PortOneSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PortOneSettings")
-            .field("api_secret", &self.api_secret.as_ref().map(|_| "***"))
-            .field(
-                "webhook_secret",
-                &self.webhook_secret.as_ref().map(|_| "***"),
-            )
-            .field("base_url", &self.base_url)
-            .finish()
-    }
-}
-
 pub struct PortOne {
     http: reqwest::Client,
     base: String,
@@ -60,7 +48,12 @@ pub struct PortOne {
 
 impl PortOne {
     pub fn new(settings: &PortOneSettings) -> anyhow::Result<Option<Self>> {
-        let Some(secret) = settings.api_secret.as_deref().filter(|s| !s.is_empty()) else {
+        let Some(secret) = settings
+            .api_secret
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|s| !s.is_empty())
+        else {
             return Ok(None);
         };
         let http = super::http::client(settings.timeout_ms)?;

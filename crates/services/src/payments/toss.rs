@@ -7,6 +7,7 @@
 //! Basic with the secret key as the user and an empty password.
 
 use base64::Engine;
+use jangteo_core::secret::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -15,11 +16,11 @@ use crate::ports::payment::{
     Refund, Started,
 };
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TossSettings {
     /// `test_sk_…` or `live_sk_…`; Toss is offered only when this is set.
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Secret>,
     pub base_url: String,
     /// Whole-call limit of one request to Toss.
     pub timeout_ms: u64,
@@ -35,16 +36,6 @@ impl Default for TossSettings {
     }
 }
 
-impl std::fmt::Debug for TossSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TossSettings")
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
-            .field("base_url", &self.base_url)
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
-}
-
 pub struct Toss {
     http: reqwest::Client,
     base: String,
@@ -53,7 +44,12 @@ pub struct Toss {
 
 impl Toss {
     pub fn new(settings: &TossSettings) -> anyhow::Result<Option<Self>> {
-        let Some(key) = settings.secret_key.as_deref().filter(|k| !k.is_empty()) else {
+        let Some(key) = settings
+            .secret_key
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|k| !k.is_empty())
+        else {
             return Ok(None);
         };
         let http = super::http::client(settings.timeout_ms)?;

@@ -27,7 +27,8 @@ impl Payments<'_> {
             .payment_settings
             .portone
             .webhook_secret
-            .as_deref()
+            .as_ref()
+            .map(jangteo_core::secret::Secret::expose)
             .filter(|s| !s.is_empty())
             .ok_or(ServiceError::NotFound("webhook"))?;
         let hook = Webhook::new(secret).map_err(|e| {
