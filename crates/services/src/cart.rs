@@ -63,15 +63,12 @@ impl<'a> Cart<'a> {
             _ => Vec::new(),
         };
         let ids: Vec<VariantId> = lines.iter().map(|l| l.variant_id).collect();
-        let variants = catalog_store::find_variants(db, &ids).await?;
-        let mut product_ids: Vec<ProductId> = variants.iter().map(|v| v.product_id).collect();
-        product_ids.sort_unstable();
-        product_ids.dedup();
-        let products = catalog_store::find_products(db, &product_ids).await?;
+        let rows = catalog_store::find_variants_with_products(db, &ids).await?;
         let mut views = Vec::with_capacity(lines.len());
         for line in lines {
-            let variant = variants.iter().find(|v| v.id == line.variant_id);
-            let product = variant.and_then(|v| products.iter().find(|p| p.id == v.product_id));
+            let row = rows.iter().find(|(v, _)| v.id == line.variant_id);
+            let variant = row.map(|(v, _)| v);
+            let product = row.and_then(|(_, p)| p.as_ref());
             let unit_price = match (variant, product) {
                 (Some(v), Some(p)) => Some(
                     catalog_rules::variant_price(p.price, v.price_delta)
@@ -141,14 +138,10 @@ impl<'a> Cart<'a> {
     /// good as missing). Read before the unit of work, on the readers: only the cart's own
     /// rows are written, and a product hidden a moment later shows as unavailable there.
     pub(crate) async fn buyable(&self, variant_id: VariantId) -> ServiceResult<()> {
-        let db = self.s.reader();
-        let variant = catalog_store::find_variants(db, &[variant_id])
+        catalog_store::find_variants_with_products(self.s.reader(), &[variant_id])
             .await?
             .pop()
-            .ok_or(ServiceError::NotFound("variant"))?;
-        catalog_store::find_product(db, variant.product_id)
-            .await
-            .ok()
+            .and_then(|(_, product)| product)
             .filter(|p| p.status.is_public())
             .ok_or(ServiceError::NotFound("variant"))?;
         Ok(())

@@ -108,12 +108,8 @@ impl Orders<'_> {
             .await
             .not_found_as("address")?;
         let ids: Vec<VariantId> = wanted.lines.iter().map(|(v, _)| *v).collect();
-        let variants = catalog_store::find_variants(tx.conn(), &ids).await?;
-        let mut product_ids: Vec<_> = variants.iter().map(|v| v.product_id).collect();
-        product_ids.sort_unstable();
-        product_ids.dedup();
-        let products = catalog_store::find_products(tx.conn(), &product_ids).await?;
-        let priced = price_lines(&wanted.lines, &variants, &products)?;
+        let rows = catalog_store::find_variants_with_products(tx.conn(), &ids).await?;
+        let priced = price_lines(&wanted.lines, &rows)?;
         let currency = priced[0].unit_price.currency();
         let mut sellers: Vec<UserId> = priced.iter().map(|l| l.product.seller_id).collect();
         sellers.sort_unstable();
@@ -190,26 +186,23 @@ struct Priced<'r> {
 /// line, products in several currencies 422.
 fn price_lines<'r>(
     wanted: &[(VariantId, i64)],
-    variants: &'r [Variant],
-    products: &'r [Product],
+    rows: &'r [(Variant, Option<Product>)],
 ) -> ServiceResult<Vec<Priced<'r>>> {
     let mut priced = Vec::with_capacity(wanted.len());
     let mut unavailable = Vec::new();
     for &(variant_id, quantity) in wanted {
-        let variant = variants.iter().find(|v| v.id == variant_id);
-        let product = variant.and_then(|v| {
-            products
-                .iter()
-                .find(|p| p.id == v.product_id && p.status.is_public())
+        let offered = rows.iter().find_map(|(v, p)| match p {
+            Some(p) if v.id == variant_id && p.status.is_public() => Some((v, p)),
+            _ => None,
         });
-        match (variant, product) {
-            (Some(variant), Some(product)) => priced.push(Priced {
+        match offered {
+            Some((variant, product)) => priced.push(Priced {
                 variant,
                 product,
                 quantity,
                 unit_price: variant_price(product.price, variant.price_delta).map_err(too_large)?,
             }),
-            _ => unavailable.push(variant_id.to_string()),
+            None => unavailable.push(variant_id.to_string()),
         }
     }
     if !unavailable.is_empty() {

@@ -1,17 +1,17 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use jangteo_core::ids::{ProductId, VariantId};
 
-use super::records::Variant;
-use crate::entities::variants;
+use super::records::{Product, Variant};
+use crate::entities::{products, variants};
 use crate::{StoreError, StoreResult, uuids};
 
 pub async fn insert_variant(c: &impl ConnectionTrait, v: Variant) -> StoreResult<()> {
@@ -59,6 +59,36 @@ pub async fn find_variants(
         .into_iter()
         .map(Variant::from)
         .collect())
+}
+
+/// Live variants among `ids`, each with its product (None when the product is deleted), in
+/// one statement: what a cart and a checkout price their lines from.
+pub async fn find_variants_with_products(
+    c: &impl ConnectionTrait,
+    ids: &[VariantId],
+) -> StoreResult<Vec<(Variant, Option<Product>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let product = variants::Entity::belongs_to(products::Entity)
+        .from(variants::Column::ProductId)
+        .to(products::Column::Id)
+        .on_condition(|_, right| {
+            Expr::col((right, products::Column::DeletedAt))
+                .is_null()
+                .into_condition()
+        })
+        .into();
+    variants::Entity::find()
+        .join(JoinType::LeftJoin, product)
+        .select_also(products::Entity)
+        .filter(variants::Column::Id.is_in(uuids(ids)))
+        .filter(variants::Column::DeletedAt.is_null())
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|(v, p)| Ok((Variant::from(v), p.map(Product::try_from).transpose()?)))
+        .collect()
 }
 
 pub async fn count_variants(c: &impl ConnectionTrait, product_id: ProductId) -> StoreResult<u64> {
