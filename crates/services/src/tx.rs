@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use jangteo_core::events::DomainEvent;
 use jangteo_core::ids::{ProductId, UserId};
 use jangteo_store::idempotency::{self, KeyUse, Reservation};
-use jangteo_store::{DatabaseTransaction, TransactionTrait, outbox};
+use jangteo_store::{Batch, ConnectionTrait, DatabaseTransaction, TransactionTrait, outbox};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -29,6 +29,8 @@ pub struct UnitOfWork<'s> {
     /// Products whose stock ran out or came back: their SOLD_OUT status is checked after
     /// the commit (see `inventory::sync_sold_out`).
     stock_turned: Vec<ProductId>,
+    /// Writes that need no answer, sent with the outbox rows just before the commit.
+    later: Batch,
 }
 
 impl Services {
@@ -43,6 +45,7 @@ impl Services {
             jobs_enqueued: false,
             open_key: None,
             stock_turned: Vec::new(),
+            later: Batch::default(),
         })
     }
 }
@@ -55,6 +58,14 @@ impl<'s> UnitOfWork<'s> {
 
     pub fn services(&self) -> &'s Services {
         self.s
+    }
+
+    /// Writes to send at the commit, together with the outbox rows (one call on SQLite),
+    /// with the engine to build them for. Only for writes that nothing later in the unit
+    /// reads and whose outcome nobody checks: a failure fails the commit.
+    pub(crate) fn later(&mut self) -> (&mut Batch, sea_orm::DbBackend) {
+        let backend = self.txn.get_database_backend();
+        (&mut self.later, backend)
     }
 
     /// Records an event; it is written with the commit. Repeats within one unit are kept
@@ -171,6 +182,7 @@ impl<'s> UnitOfWork<'s> {
             jobs_enqueued,
             open_key,
             stock_turned,
+            mut later,
             ..
         } = self;
         // A key committed without its result would make every retry wait forever.
@@ -192,8 +204,9 @@ impl<'s> UnitOfWork<'s> {
                     })
                 })
                 .collect::<ServiceResult<Vec<_>>>()?;
-            outbox::insert(&txn, rows, s.clock.now()).await?;
+            outbox::insert_into(&mut later, txn.get_database_backend(), rows, s.clock.now());
         }
+        later.run(&txn).await?;
         txn.commit().await?;
         if !events.is_empty() {
             s.catalog_cache.apply(&events).await;

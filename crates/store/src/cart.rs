@@ -11,7 +11,7 @@ use sea_orm::{
 use jangteo_core::ids::{UserId, VariantId};
 
 use crate::entities::{cart_lines as lines, carts};
-use crate::{StoreResult, uuids};
+use crate::{Batch, StoreResult, uuids};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartLine {
@@ -235,9 +235,21 @@ pub async fn remove_ordered(
     c: &impl ConnectionTrait,
     user: UserId,
     ordered: &[(VariantId, i64)],
-) -> StoreResult<u64> {
+) -> StoreResult<()> {
+    let mut batch = Batch::default();
+    remove_ordered_into(&mut batch, c.get_database_backend(), user, ordered);
+    batch.run(c).await
+}
+
+/// [`remove_ordered`], added to a batch that runs later in the transaction.
+pub fn remove_ordered_into(
+    batch: &mut Batch,
+    backend: sea_orm::DbBackend,
+    user: UserId,
+    ordered: &[(VariantId, i64)],
+) {
     if ordered.is_empty() {
-        return Ok(0);
+        return;
     }
     let mut any = sea_orm::Condition::any();
     for (variant, quantity) in ordered {
@@ -247,10 +259,10 @@ pub async fn remove_ordered(
                 .add(lines::Column::Quantity.eq(*quantity)),
         );
     }
-    Ok(lines::Entity::delete_many()
-        .filter(lines::Column::UserId.eq(user.uuid()))
-        .filter(any)
-        .exec(c)
-        .await?
-        .rows_affected)
+    batch.push(
+        lines::Entity::delete_many()
+            .filter(lines::Column::UserId.eq(user.uuid()))
+            .filter(any)
+            .build(backend),
+    );
 }

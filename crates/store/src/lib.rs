@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod addresses;
+mod batch;
 pub mod cart;
 pub mod catalog;
 mod connect;
@@ -24,6 +25,7 @@ pub mod payments;
 pub mod sellers;
 pub mod wishlist;
 
+pub use batch::Batch;
 pub use connect::{
     Backend, DbSettings, PoolStats, connect, pool_stats, reader, redact_url, statements_executed,
 };
@@ -110,6 +112,20 @@ pub(crate) fn touched(rows_affected: u64) -> StoreResult<()> {
 
 /// Inserts many rows in one statement (bulk loads such as `jangteo seed`). Keep batches
 /// under the engines' bind-parameter limits (SQLite 32766, PostgreSQL and MySQL 65535).
+/// Adds the insert of `rows` to `batch` (nothing for no rows).
+pub(crate) fn insert_many_into<A>(batch: &mut Batch, backend: sea_orm::DbBackend, rows: Vec<A>)
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    if rows.is_empty() {
+        return;
+    }
+    batch.push(sea_orm::QueryTrait::build(
+        &<A::Entity as sea_orm::EntityTrait>::insert_many(rows),
+        backend,
+    ));
+}
+
 pub async fn insert_many<A>(c: &impl ConnectionTrait, rows: Vec<A>) -> StoreResult<()>
 where
     A: sea_orm::ActiveModelTrait + Send,

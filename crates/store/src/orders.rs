@@ -16,7 +16,7 @@ use jangteo_core::money::{Currency, Money};
 use jangteo_core::order::{CancelReason, DeliveryStatus, OrderStatus};
 
 use crate::entities::{order_lines, order_shipments, orders, shipping_rules};
-use crate::{StoreError, StoreResult, uuids};
+use crate::{Batch, StoreError, StoreResult, uuids};
 
 /// Where an order goes: a copy of an address-book entry as it was at checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,23 +239,46 @@ pub async fn insert(
     lines: &[OrderLine],
     shipments: &[Shipment],
 ) -> StoreResult<()> {
-    crate::insert_one(c, orders::Model::from(order).into_active_model()).await?;
-    crate::insert_many(
-        c,
+    let mut batch = Batch::default();
+    insert_into(
+        &mut batch,
+        c.get_database_backend(),
+        order,
+        lines,
+        shipments,
+    );
+    batch.run(c).await
+}
+
+/// [`insert`], added to a batch that runs later in the transaction.
+pub fn insert_into(
+    batch: &mut Batch,
+    backend: sea_orm::DbBackend,
+    order: &Order,
+    lines: &[OrderLine],
+    shipments: &[Shipment],
+) {
+    crate::insert_many_into(
+        batch,
+        backend,
+        vec![orders::Model::from(order).into_active_model()],
+    );
+    crate::insert_many_into(
+        batch,
+        backend,
         lines
             .iter()
             .map(|l| order_lines::Model::from(l).into_active_model())
             .collect(),
-    )
-    .await?;
-    crate::insert_many(
-        c,
+    );
+    crate::insert_many_into(
+        batch,
+        backend,
         shipments
             .iter()
             .map(|s| order_shipments::Model::from(s).into_active_model())
             .collect(),
-    )
-    .await
+    );
 }
 
 pub async fn find(c: &impl ConnectionTrait, id: OrderId) -> StoreResult<Option<Order>> {

@@ -93,6 +93,18 @@ pub async fn insert(
     new: Vec<NewEvent>,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
+    let mut batch = crate::Batch::default();
+    insert_into(&mut batch, c.get_database_backend(), new, at);
+    batch.run(c).await
+}
+
+/// [`insert`], added to a batch that runs later in the transaction.
+pub fn insert_into(
+    batch: &mut crate::Batch,
+    backend: sea_orm::DbBackend,
+    new: Vec<NewEvent>,
+    at: DateTime<Utc>,
+) {
     let rows: Vec<_> = new
         .into_iter()
         .map(|e| {
@@ -115,9 +127,8 @@ pub async fn insert(
     // 11 columns a row: 500 rows stay far under every engine's bind-parameter limit.
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        crate::insert_many(c, rows.by_ref().take(500).collect()).await?;
+        crate::insert_many_into(batch, backend, rows.by_ref().take(500).collect());
     }
-    Ok(())
 }
 
 /// Claims up to `limit` due events for `lease`, oldest first (the claim is in `lease.rs`).

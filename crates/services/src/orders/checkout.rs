@@ -87,7 +87,8 @@ impl Orders<'_> {
         if wanted.from_cart {
             // In the order's transaction, not after it: a unit the buyer adds again right
             // after ordering must stay in the cart, and no moment shows ordered lines there.
-            cart_store::remove_ordered(tx.conn(), buyer.user_id, &wanted.lines).await?;
+            let (later, backend) = tx.later();
+            cart_store::remove_ordered_into(later, backend, buyer.user_id, &wanted.lines);
         }
         if idempotency.is_some() {
             tx.complete_key(&view.order.id).await?;
@@ -156,7 +157,9 @@ impl Orders<'_> {
         };
         let order_lines = order_lines(order_id, &priced)?;
         let shipments = shipments(order_id, &order_lines, rule_of, now)?;
-        store::insert(tx.conn(), &order, &order_lines, &shipments).await?;
+        // Nothing in this unit reads the order back: it is written with the commit.
+        let (later, backend) = tx.later();
+        store::insert_into(later, backend, &order, &order_lines, &shipments);
         tx.record(DomainEvent::OrderPlaced {
             order_id,
             buyer_id: buyer,
