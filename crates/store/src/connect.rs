@@ -89,8 +89,12 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
             // SQLITE_BUSY on read→write lock upgrades inside transactions, which a busy
             // timeout cannot resolve; WAL keeps the file readable by `jangteo audit` etc.
             // while the server runs.
+            // No ping before handing the connection out: an in-process SQLite connection
+            // cannot have been dropped by a server, and each ping is a round trip to its
+            // thread while the one writer waits (SQLx's advice for a one-connection pool).
             opts.max_connections(1)
                 .min_connections(1)
+                .test_before_acquire(false)
                 .map_sqlx_sqlite_opts(|o| {
                     o.create_if_missing(true)
                         .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -106,8 +110,12 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
                 });
         }
         Backend::Postgres | Backend::MySql => {
+            // A ping on every checkout is a network round trip (and server work) per
+            // transaction; only a connection idle long enough for a proxy or firewall to
+            // have dropped it is tested.
             opts.max_connections(settings.max_connections)
-                .min_connections(1);
+                .min_connections(1)
+                .test_before_acquire_if_idle_for(Duration::from_secs(30));
         }
     }
     if backend == Backend::MySql {
@@ -176,6 +184,7 @@ pub fn reader(
     let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(SQLITE_READERS)
         .min_connections(0)
+        .test_before_acquire(false)
         .acquire_timeout(settings.acquire_timeout)
         .connect_lazy_with(options);
     Ok(counted(

@@ -3,6 +3,8 @@
 //! each subscriber the events it has not applied yet, and marks them delivered. A
 //! subscriber's effect and its record of the applied ids commit in one transaction, so an
 //! event delivered twice (a relay died after applying, before marking) is applied once.
+//! An effect outside the database (the search index) is made before that transaction
+//! (`Subscriber::apply_outside`) and is idempotent instead, so it never holds the writer.
 //! A failing event is retried with backoff and, after `max_attempts`, parked as `failed`
 //! with its last error until an operator retries it (`jangteo events retry`).
 //!
@@ -54,6 +56,18 @@ pub trait Subscriber: Send + Sync {
         tx: &DatabaseTransaction,
         events: &[Delivery],
     ) -> anyhow::Result<()>;
+
+    /// Work outside the database (an index, a cache), done before the transaction that
+    /// records the ids as applied, so that it never holds a connection (SQLite's one
+    /// writer) while it runs; it reads through `services.reader()`. It must be idempotent:
+    /// a crash before the record repeats it.
+    async fn apply_outside(
+        &self,
+        _services: &Services,
+        _events: &[Delivery],
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -217,7 +231,7 @@ impl Outbox {
     ) -> ServiceResult<Vec<(Uuid, String)>> {
         let wanted: Vec<&Delivery> = deliveries.iter().filter(|d| sub.wants(&d.event)).collect();
         let ids: Vec<Uuid> = wanted.iter().map(|d| d.id).collect();
-        let done = store::processed_of(&services.db, sub.name(), &ids).await?;
+        let done = store::processed_of(services.reader(), sub.name(), &ids).await?;
         let todo: Vec<Delivery> = wanted
             .into_iter()
             .filter(|d| !done.contains(&d.id))
@@ -256,6 +270,7 @@ impl Outbox {
         sub: &dyn Subscriber,
         events: &[Delivery],
     ) -> anyhow::Result<()> {
+        sub.apply_outside(services, events).await?;
         let tx = services.db.begin().await?;
         sub.apply(services, &tx, events).await?;
         let ids: Vec<Uuid> = events.iter().map(|d| d.id).collect();

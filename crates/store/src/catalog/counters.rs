@@ -1,6 +1,7 @@
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Order, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -8,7 +9,7 @@ use jangteo_core::catalog::ProductStatus;
 use jangteo_core::ids::{CategoryId, ProductId, UserId};
 
 use crate::entities::{product_categories, product_sales_daily, products};
-use crate::{StoreResult, uuids};
+use crate::{Batch, StoreResult, uuids};
 
 // ---- sales --------------------------------------------------------------------------------
 
@@ -19,38 +20,52 @@ pub async fn record_sale(
     day: i32,
     units: i64,
 ) -> StoreResult<()> {
+    let mut batch = Batch::default();
+    record_sale_into(&mut batch, c.get_database_backend(), product_id, day, units);
+    batch.run(c).await
+}
+
+/// [`record_sale`], added to a batch (a relay round counts many products at once).
+pub fn record_sale_into(
+    batch: &mut Batch,
+    backend: sea_orm::DbBackend,
+    product_id: ProductId,
+    day: i32,
+    units: i64,
+) {
     let product_id = product_id.uuid();
     let table = Alias::new("product_sales_daily");
-    product_sales_daily::Entity::insert(
-        product_sales_daily::Model {
-            product_id,
-            day,
-            units,
-        }
-        .into_active_model(),
-    )
-    .on_conflict(
-        OnConflict::columns([
-            product_sales_daily::Column::ProductId,
-            product_sales_daily::Column::Day,
-        ])
-        .value(
-            product_sales_daily::Column::Units,
-            Expr::col((table, product_sales_daily::Column::Units)).add(units),
+    batch.push(
+        product_sales_daily::Entity::insert(
+            product_sales_daily::Model {
+                product_id,
+                day,
+                units,
+            }
+            .into_active_model(),
         )
-        .to_owned(),
-    )
-    .exec_without_returning(c)
-    .await?;
-    products::Entity::update_many()
-        .col_expr(
-            products::Column::SalesCount,
-            Expr::col(products::Column::SalesCount).add(units),
+        .on_conflict(
+            OnConflict::columns([
+                product_sales_daily::Column::ProductId,
+                product_sales_daily::Column::Day,
+            ])
+            .value(
+                product_sales_daily::Column::Units,
+                Expr::col((table, product_sales_daily::Column::Units)).add(units),
+            )
+            .to_owned(),
         )
-        .filter(products::Column::Id.eq(product_id))
-        .exec(c)
-        .await?;
-    Ok(())
+        .build(backend),
+    );
+    batch.push(
+        products::Entity::update_many()
+            .col_expr(
+                products::Column::SalesCount,
+                Expr::col(products::Column::SalesCount).add(units),
+            )
+            .filter(products::Column::Id.eq(product_id))
+            .build(backend),
+    );
 }
 
 /// Product ids by units sold on days `>= since_day`, most first; optionally only products

@@ -5,8 +5,8 @@
 
 use jangteo_core::events::DomainEvent;
 use jangteo_core::ids::ProductId;
-use jangteo_store::DatabaseTransaction;
 use jangteo_store::catalog as store;
+use jangteo_store::{ConnectionTrait, DatabaseTransaction};
 
 use crate::Services;
 use crate::catalog::day_number;
@@ -46,9 +46,12 @@ impl Subscriber for SalesCounter {
                 *sum = sum.saturating_add(sold);
             }
         }
+        // Every product's two writes in one call on SQLite: the writer is held for it.
+        let mut batch = jangteo_store::Batch::default();
         for ((product_id, day), sold) in units {
-            store::record_sale(tx, product_id, day, sold).await?;
+            store::record_sale_into(&mut batch, tx.get_database_backend(), product_id, day, sold);
         }
+        batch.run(tx).await?;
         Ok(())
     }
 }

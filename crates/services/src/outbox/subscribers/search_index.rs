@@ -30,17 +30,26 @@ impl Subscriber for SearchIndexer {
         )
     }
 
+    /// Nothing to write in the transaction: the index is the effect.
     async fn apply(
         &self,
-        services: &Services,
-        tx: &DatabaseTransaction,
-        events: &[Delivery],
+        _services: &Services,
+        _tx: &DatabaseTransaction,
+        _events: &[Delivery],
     ) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// The rows are read on the readers (the events are committed, so they see them) and
+    /// indexed before the relay's transaction begins: a tantivy commit takes tens of
+    /// milliseconds, which the writer used to wait out.
+    async fn apply_outside(&self, services: &Services, events: &[Delivery]) -> anyhow::Result<()> {
         if !services.search.is_enabled() {
             // A process without the index (CLI commands) never runs the relay; if one
             // does, failing keeps the events for the server instead of dropping them.
             anyhow::bail!("this process does not own the search index");
         }
+        let db = services.reader();
         let mut products: HashSet<ProductId> = HashSet::new();
         for d in events {
             match &d.event {
@@ -50,13 +59,13 @@ impl Subscriber for SearchIndexer {
                 DomainEvent::CategoryChanged { category_id } => {
                     // The renamed category's products and its descendants' carry its name
                     // in their documents (a category path lists every ancestor).
-                    let root = match store::find_category(tx, *category_id).await {
+                    let root = match store::find_category(db, *category_id).await {
                         Ok(c) => c,
                         Err(jangteo_store::StoreError::NotFound) => continue,
                         Err(e) => return Err(e.into()),
                     };
-                    let subtree = store::subtree_ids(tx, &root).await?;
-                    products.extend(store::products_in_categories(tx, &subtree).await?);
+                    let subtree = store::subtree_ids(db, &root).await?;
+                    products.extend(store::products_in_categories(db, &subtree).await?);
                 }
                 DomainEvent::StockChanged { .. }
                 | DomainEvent::OrderPlaced { .. }
@@ -67,7 +76,7 @@ impl Subscriber for SearchIndexer {
         }
         let ids: Vec<ProductId> = products.into_iter().collect();
         for chunk in ids.chunks(crate::search::BATCH) {
-            services.search.index_products(tx, chunk).await?;
+            services.search.index_products(db, chunk).await?;
         }
         Ok(())
     }
