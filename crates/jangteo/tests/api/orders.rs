@@ -605,7 +605,8 @@ async fn concurrent_cancellations_return_the_stock_once() {
         .count();
     assert!(
         ok <= 1 && ok + conflict == 10,
-        "{ok} ok, {conflict} conflicts"
+        "{ok} ok, {conflict} conflicts: {:?}",
+        results.iter().map(|r| r.status()).collect::<Vec<_>>()
     );
     assert_eq!(stock(&app, &m).await, 50);
     let returns = inventory_ledger::Entity::find()
