@@ -17,6 +17,14 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// A configured secret: set and not empty (an empty environment variable is unset).
+    pub fn configured(secret: &Option<Secret>) -> Option<&str> {
+        secret
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|s| !s.is_empty())
+    }
 }
 
 impl From<&str> for Secret {
@@ -54,5 +62,12 @@ mod tests {
         assert_eq!(json, "\"test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R\"");
         let back: Secret = serde_json::from_str(&json).unwrap_or_else(|_| Secret::new(""));
         assert_eq!(back.expose(), s.expose());
+        assert_eq!(Secret::configured(&Some(s.clone())), Some(s.expose()));
+        assert_eq!(
+            Secret::configured(&Some(Secret::new(""))),
+            None,
+            "empty is unset"
+        );
+        assert_eq!(Secret::configured(&None), None);
     }
 }

@@ -19,10 +19,6 @@ impl Batch {
         self.statements.push(statement);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.statements.is_empty()
-    }
-
     pub async fn run(self, c: &impl ConnectionTrait) -> StoreResult<()> {
         let backend = c.get_database_backend();
         if backend != DbBackend::Sqlite || self.statements.len() < 2 {

@@ -230,18 +230,8 @@ pub async fn expire_before(c: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> S
 }
 
 /// Removes the lines an order took, each only while it still holds the quantity ordered
-/// (a line the buyer changed meanwhile stays); one statement. Returns how many went.
-pub async fn remove_ordered(
-    c: &impl ConnectionTrait,
-    user: UserId,
-    ordered: &[(VariantId, i64)],
-) -> StoreResult<()> {
-    let mut batch = Batch::default();
-    remove_ordered_into(&mut batch, c.get_database_backend(), user, ordered);
-    batch.run(c).await
-}
-
-/// [`remove_ordered`], added to a batch that runs later in the transaction.
+/// (a line the buyer changed meanwhile stays): one statement, added to a batch that runs
+/// later in the transaction.
 pub fn remove_ordered_into(
     batch: &mut Batch,
     backend: sea_orm::DbBackend,

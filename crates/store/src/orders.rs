@@ -232,25 +232,8 @@ impl From<&Shipment> for order_shipments::Model {
     }
 }
 
-/// Writes a new order with its lines and shipments (three statements).
-pub async fn insert(
-    c: &impl ConnectionTrait,
-    order: &Order,
-    lines: &[OrderLine],
-    shipments: &[Shipment],
-) -> StoreResult<()> {
-    let mut batch = Batch::default();
-    insert_into(
-        &mut batch,
-        c.get_database_backend(),
-        order,
-        lines,
-        shipments,
-    );
-    batch.run(c).await
-}
-
-/// [`insert`], added to a batch that runs later in the transaction.
+/// Adds the writes of a new order with its lines and shipments (three statements) to a
+/// batch that runs later in the transaction.
 pub fn insert_into(
     batch: &mut Batch,
     backend: sea_orm::DbBackend,

@@ -87,18 +87,8 @@ pub struct NewEvent {
     pub payload: String,
 }
 
-/// Writes the events in the caller's transaction; they become visible with its commit.
-pub async fn insert(
-    c: &impl ConnectionTrait,
-    new: Vec<NewEvent>,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    let mut batch = crate::Batch::default();
-    insert_into(&mut batch, c.get_database_backend(), new, at);
-    batch.run(c).await
-}
-
-/// [`insert`], added to a batch that runs later in the transaction.
+/// Adds the writes of the events to a batch that runs later in the caller's transaction;
+/// they become visible with its commit.
 pub fn insert_into(
     batch: &mut crate::Batch,
     backend: sea_orm::DbBackend,

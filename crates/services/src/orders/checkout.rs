@@ -110,8 +110,7 @@ impl Orders<'_> {
             .not_found_as("address")?;
         let ids: Vec<VariantId> = wanted.lines.iter().map(|(v, _)| *v).collect();
         let rows = catalog_store::find_variants_with_products(tx.conn(), &ids).await?;
-        let priced = price_lines(&wanted.lines, &rows)?;
-        let currency = priced[0].unit_price.currency();
+        let (priced, currency) = price_lines(&wanted.lines, &rows)?;
         let mut sellers: Vec<UserId> = priced.iter().map(|l| l.product.seller_id).collect();
         sellers.sort_unstable();
         sellers.dedup();
@@ -185,12 +184,12 @@ struct Priced<'r> {
     unit_price: Money,
 }
 
-/// Prices every wanted line; a variant gone or no longer offered is 409 naming each such
-/// line, products in several currencies 422.
+/// Prices every wanted line and gives the order's currency; a variant gone or no longer
+/// offered is 409 naming each such line, products in several currencies 422.
 fn price_lines<'r>(
     wanted: &[(VariantId, i64)],
     rows: &'r [(Variant, Option<Product>)],
-) -> ServiceResult<Vec<Priced<'r>>> {
+) -> ServiceResult<(Vec<Priced<'r>>, Currency)> {
     let mut priced = Vec::with_capacity(wanted.len());
     let mut unavailable = Vec::new();
     for &(variant_id, quantity) in wanted {
@@ -226,7 +225,7 @@ fn price_lines<'r>(
             detail: "an order's products must all be priced in one currency".into(),
         });
     }
-    Ok(priced)
+    Ok((priced, currency))
 }
 
 /// Takes every line's stock in variant-id order (the lock order); a shortfall is 409

@@ -53,12 +53,7 @@ pub struct KakaoPay {
 
 impl KakaoPay {
     pub fn new(settings: &KakaoPaySettings) -> anyhow::Result<Option<Self>> {
-        let Some(secret) = settings
-            .secret_key
-            .as_ref()
-            .map(Secret::expose)
-            .filter(|s| !s.is_empty())
-        else {
+        let Some(secret) = Secret::configured(&settings.secret_key) else {
             return Ok(None);
         };
         let http = super::http::client(settings.timeout_ms)?;

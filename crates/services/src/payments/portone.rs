@@ -48,12 +48,7 @@ pub struct PortOne {
 
 impl PortOne {
     pub fn new(settings: &PortOneSettings) -> anyhow::Result<Option<Self>> {
-        let Some(secret) = settings
-            .api_secret
-            .as_ref()
-            .map(Secret::expose)
-            .filter(|s| !s.is_empty())
-        else {
+        let Some(secret) = Secret::configured(&settings.api_secret) else {
             return Ok(None);
         };
         let http = super::http::client(settings.timeout_ms)?;

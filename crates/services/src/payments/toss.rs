@@ -44,12 +44,7 @@ pub struct Toss {
 
 impl Toss {
     pub fn new(settings: &TossSettings) -> anyhow::Result<Option<Self>> {
-        let Some(key) = settings
-            .secret_key
-            .as_ref()
-            .map(Secret::expose)
-            .filter(|k| !k.is_empty())
-        else {
+        let Some(key) = Secret::configured(&settings.secret_key) else {
             return Ok(None);
         };
         let http = super::http::client(settings.timeout_ms)?;

@@ -22,15 +22,10 @@ impl Payments<'_> {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> ServiceResult<()> {
-        let secret = self
-            .s
-            .payment_settings
-            .portone
-            .webhook_secret
-            .as_ref()
-            .map(jangteo_core::secret::Secret::expose)
-            .filter(|s| !s.is_empty())
-            .ok_or(ServiceError::NotFound("webhook"))?;
+        let secret = jangteo_core::secret::Secret::configured(
+            &self.s.payment_settings.portone.webhook_secret,
+        )
+        .ok_or(ServiceError::NotFound("webhook"))?;
         let hook = Webhook::new(secret).map_err(|e| {
             ServiceError::Internal(anyhow::anyhow!("payments.portone.webhook_secret: {e}"))
         })?;

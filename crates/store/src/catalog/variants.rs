@@ -43,24 +43,6 @@ pub async fn list_variants(
         .collect())
 }
 
-/// Live variants among `ids` (any order; deleted or missing ones are left out).
-pub async fn find_variants(
-    c: &impl ConnectionTrait,
-    ids: &[VariantId],
-) -> StoreResult<Vec<Variant>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(variants::Entity::find()
-        .filter(variants::Column::Id.is_in(uuids(ids)))
-        .filter(variants::Column::DeletedAt.is_null())
-        .all(c)
-        .await?
-        .into_iter()
-        .map(Variant::from)
-        .collect())
-}
-
 /// Live variants among `ids`, each with its product (None when the product is deleted), in
 /// one statement: what a cart and a checkout price their lines from.
 pub async fn find_variants_with_products(
