@@ -205,7 +205,17 @@ impl<DB: Database> Drop for PoolConnection<DB> {
 
         // We still need to spawn a task to maintain `min_connections`.
         if self.live.is_some() || self.pool.options.min_connections > 0 {
-            crate::rt::spawn(self.return_to_pool());
+            // jangteo patch: the return is first tried right here, and only what cannot
+            // finish at once (a ping over the network) goes to a task. A connection whose
+            // return needs no I/O (SQLite, patched to run in place) is back in the pool before
+            // `drop` returns, instead of after the spawned task's turn comes up behind every
+            // other runnable task: under load that wait kept SQLite's one writer out of the
+            // pool for most of the time it was not in use.
+            let mut returning = Box::pin(self.return_to_pool());
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            if returning.as_mut().poll(&mut cx).is_pending() {
+                crate::rt::spawn(returning);
+            }
         }
     }
 }

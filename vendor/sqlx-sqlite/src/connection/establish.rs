@@ -31,7 +31,10 @@ pub struct EstablishParams {
     log_settings: LogSettings,
     #[cfg(feature = "load-extension")]
     extensions: IndexMap<CString, Option<CString>>,
+    // jangteo patch: kept so the options API stays as upstream; no thread is started.
+    #[allow(dead_code)]
     pub(crate) thread_name: String,
+    #[allow(dead_code)]
     pub(crate) command_channel_size: usize,
     #[cfg(feature = "regexp")]
     register_regexp_function: bool,
