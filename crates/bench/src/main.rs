@@ -14,6 +14,11 @@ use hdrhistogram::Histogram;
 use rand::Rng;
 use serde_json::Value;
 
+/// mimalloc instead of the C library's allocator: allocation was a sixth of the CPU of a
+/// checkout load with glibc's (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod embedded;
 mod report;
 mod shop;

@@ -20,6 +20,11 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// mimalloc instead of the C library's allocator: allocation was a sixth of the CPU of a
+/// checkout load with glibc's (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (the default).
