@@ -1,7 +1,9 @@
 //! What one statement costs through SeaORM and SQLx on SQLite, by itself and in a
 //! transaction, against several statements sent in one call (docs/benchmarks.md, "Where a
-//! purchase's time goes"). SQLx runs each SQLite connection on a thread of its own, so every
-//! call is two thread hand-offs; run it as it is and pinned to one CPU to see their part:
+//! purchase's time goes"). Upstream SQLx ran each SQLite connection on a thread of its own,
+//! so every call was two thread hand-offs; the patched driver in `vendor/` runs it on the
+//! caller's thread. Run it as it is and pinned to one CPU: the message between two threads
+//! shows what a hand-off costs on this machine, the statements what is left of them.
 //!
 //! ```sh
 //! cargo run --release -p jangteo-store --example round_trips

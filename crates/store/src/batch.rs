@@ -1,7 +1,7 @@
 //! Writes that need no answer, sent together at the end of a transaction. On SQLite they go
-//! in one call: SQLx runs the connection on a thread of its own, so every call is two
-//! thread hand-offs while the one writer is held (`examples/round_trips.rs` measures it),
-//! and SQLite takes several statements per call. PostgreSQL and MySQL take one statement
+//! in one call, which takes several statements: one pass through SeaORM and SQLx instead of
+//! one per statement while the one writer is held (upstream SQLx also added two thread
+//! hand-offs per call; `examples/round_trips.rs` measures both). PostgreSQL and MySQL take one statement
 //! per prepared call, so there they run one after another, as they would have anyway.
 //! A failing statement fails the batch, and the caller's transaction with it.
 

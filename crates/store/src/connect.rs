@@ -90,8 +90,8 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
             // timeout cannot resolve; WAL keeps the file readable by `jangteo audit` etc.
             // while the server runs.
             // No ping before handing the connection out: an in-process SQLite connection
-            // cannot have been dropped by a server, and each ping is a round trip to its
-            // thread while the one writer waits (SQLx's advice for a one-connection pool).
+            // cannot have been dropped by a server (SQLx's advice for a one-connection pool).
+            // Statements run on the caller's thread (the patched driver in vendor/).
             opts.max_connections(1)
                 .min_connections(1)
                 .test_before_acquire(false)
