@@ -1,8 +1,9 @@
 //! Writes that need no answer, sent together at the end of a transaction. On SQLite they go
 //! in one call, which takes several statements: one pass through SeaORM and SQLx instead of
 //! one per statement while the one writer is held (upstream SQLx also added two thread
-//! hand-offs per call; `examples/round_trips.rs` measures both). PostgreSQL and MySQL take one statement
-//! per prepared call, so there they run one after another, as they would have anyway.
+//! hand-offs per call; `examples/round_trips.rs` measures both). PostgreSQL and MySQL take
+//! one statement per prepared call, so there they run one after another, as they would have
+//! anyway.
 //! A failing statement fails the batch, and the caller's transaction with it.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};

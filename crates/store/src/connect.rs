@@ -219,6 +219,61 @@ pub fn pool_stats(db: &DatabaseConnection) -> PoolStats {
 mod tests {
     use super::*;
 
+    fn other(e: impl std::fmt::Display) -> sea_orm::DbErr {
+        sea_orm::DbErr::Custom(e.to_string())
+    }
+
+    fn sqlite_settings(dir: &std::path::Path) -> DbSettings {
+        DbSettings {
+            url: format!("sqlite://{}?mode=rwc", dir.join("t.db").display()),
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The patched sqlx-sqlite (vendor/) runs statements on the caller's thread: no
+    /// connection starts a thread of its own. Upstream names them `sqlx-sqlite-worker-N`.
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn sqlite_connections_start_no_thread() -> StoreResult<()> {
+        let dir = tempfile::tempdir().map_err(other)?;
+        let settings = sqlite_settings(dir.path());
+        let writer = connect(&settings).await?;
+        let readers = reader(&writer, &settings)?;
+        crate::ping(&writer).await?;
+        crate::ping(&readers).await?;
+        let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+            .map_err(other)?
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .collect();
+        assert!(
+            !threads.iter().any(|t| t.starts_with("sqlx-sqlite")),
+            "threads: {threads:?}"
+        );
+        Ok(())
+    }
+
+    /// The patched sqlx-core (vendor/) puts a dropped connection back in its pool before
+    /// `drop` returns when that needs no I/O; upstream left it to a spawned task, so the
+    /// next caller found SQLite's one writer gone until that task's turn came.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_dropped_sqlite_connection_is_back_in_its_pool_at_once() -> StoreResult<()> {
+        let dir = tempfile::tempdir().map_err(other)?;
+        let writer = connect(&sqlite_settings(dir.path())).await?;
+        let pool = writer.get_sqlite_connection_pool();
+        for _ in 0..3 {
+            let conn = pool.acquire().await.map_err(other)?;
+            assert!(
+                pool.try_acquire().is_none(),
+                "one connection, and it is taken"
+            );
+            drop(conn);
+            // No await in between: a spawned return would not have run yet.
+            assert!(pool.try_acquire().is_some(), "the writer is back");
+        }
+        Ok(())
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(
