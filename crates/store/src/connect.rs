@@ -102,9 +102,10 @@ pub async fn connect(settings: &DbSettings) -> StoreResult<DatabaseConnection> {
                         .foreign_keys(true)
                         .busy_timeout(Duration::from_secs(10))
                         // SQLite's default page cache is 2 MiB; with a million products the
-                        // indexes outgrow it and every listing or insert goes to the OS.
-                        // One connection, so 64 MiB of cache plus a memory map is cheap.
-                        .pragma("cache_size", "-65536")
+                        // indexes outgrow it and every insert reads from the OS. 8 MiB plus
+                        // a memory map of the file: a larger cache made commits slower
+                        // (SQLite scans the cache's whole hash table at the end of some).
+                        .pragma("cache_size", "-8192")
                         .pragma("mmap_size", "268435456")
                         .pragma("temp_store", "memory")
                 });
