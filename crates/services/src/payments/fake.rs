@@ -209,3 +209,105 @@ impl PaymentGateway for FakeGateway {
             .map(|(k, p)| report(k, p)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jangteo_core::money::{Currency, Money};
+
+    use super::*;
+
+    fn payment(reference: &str) -> PaymentStart {
+        PaymentStart {
+            reference: reference.into(),
+            buyer_reference: "buyer".into(),
+            amount: Money::new(12_000, Currency::KRW),
+            vat: Money::new(1_090, Currency::KRW),
+            order_name: "머그".into(),
+            fake_outcome: None,
+        }
+    }
+
+    async fn started(fake: &FakeGateway, reference: &str) -> Confirmation {
+        let started = fake.start(&payment(reference)).await;
+        Confirmation {
+            reference: reference.into(),
+            buyer_reference: "buyer".into(),
+            gateway_key: started.ok().and_then(|s| s.gateway_key),
+            token: None,
+            amount: Money::new(12_000, Currency::KRW),
+        }
+    }
+
+    async fn status(fake: &FakeGateway, c: &Confirmation) -> Option<GatewayStatus> {
+        let found = fake.lookup(&c.reference, c.gateway_key.as_deref()).await;
+        found.ok().flatten().map(|p| p.status)
+    }
+
+    #[tokio::test]
+    async fn a_failure_rate_of_one_fails_every_confirmation_and_charges_nothing() {
+        let fake = FakeGateway::new(FakeSettings {
+            failure_rate: 1.0,
+            ..FakeSettings::default()
+        });
+        let c = started(&fake, "pay_1").await;
+        for _ in 0..20 {
+            assert!(matches!(
+                fake.confirm(&c).await,
+                Err(GatewayError::Unavailable(_))
+            ));
+        }
+        assert_eq!(status(&fake, &c).await, Some(GatewayStatus::Pending));
+    }
+
+    #[tokio::test]
+    async fn a_failure_rate_fails_about_that_share_of_confirmations() {
+        let fake = FakeGateway::new(FakeSettings {
+            failure_rate: 0.5,
+            ..FakeSettings::default()
+        });
+        let mut failed = 0;
+        for i in 0..1_000 {
+            let c = started(&fake, &format!("pay_{i}")).await;
+            match fake.confirm(&c).await {
+                Ok(p) => assert_eq!(p.status, GatewayStatus::Paid),
+                Err(GatewayError::Unavailable(_)) => {
+                    failed += 1;
+                    assert_eq!(status(&fake, &c).await, Some(GatewayStatus::Pending));
+                }
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        // Binomial(1000, 0.5): outside 400..=600 once in ~10^10 runs.
+        assert!((400..=600).contains(&failed), "{failed} of 1000 failed");
+    }
+
+    #[tokio::test]
+    async fn without_a_failure_rate_every_confirmation_pays() {
+        let fake = FakeGateway::new(FakeSettings::default());
+        for i in 0..100 {
+            let c = started(&fake, &format!("pay_{i}")).await;
+            assert_eq!(
+                fake.confirm(&c).await.map(|p| p.status),
+                Ok(GatewayStatus::Paid)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delay_holds_every_call() {
+        let fake = FakeGateway::new(FakeSettings {
+            delay_ms: 30,
+            ..FakeSettings::default()
+        });
+        // A lower bound only: the call may take longer on a busy machine, never less.
+        let t = std::time::Instant::now();
+        let c = started(&fake, "pay_1").await;
+        assert!(fake.confirm(&c).await.is_ok());
+        assert!(status(&fake, &c).await.is_some());
+        assert!(
+            t.elapsed() >= Duration::from_millis(90),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+}
