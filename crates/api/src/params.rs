@@ -4,6 +4,7 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use jangteo_core::idempotency::IdempotencyKey;
+use jangteo_services::idempotency::IdempotentRequest;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -93,6 +94,27 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
             .map(|k| Self(Some(k)))
             .map_err(|e| ApiError::validation(e.into_vec()))
     }
+}
+
+impl IdempotencyKeyHeader {
+    /// The key with what it is checked against: the body's digest, or for a route without
+    /// a body what names the request (`json::digest_for`).
+    pub fn with_hash(self, request_hash: String) -> Option<IdempotentRequest> {
+        self.0.map(|key| IdempotentRequest { key, request_hash })
+    }
+}
+
+/// 422 `too_many` for a list longer than the route takes, checked before any work, so an
+/// oversized list costs nothing but its parsing.
+pub fn at_most(field: &str, len: usize, max: usize) -> Result<(), ApiError> {
+    if len <= max {
+        return Ok(());
+    }
+    Err(ApiError::validation(vec![jangteo_core::FieldError {
+        field: field.into(),
+        code: "too_many".into(),
+        message: format!("{field} takes at most {max} entries"),
+    }]))
 }
 
 /// `Idempotent-Replayed: true` on a replayed answer; nothing otherwise.

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::json::Json;
-use crate::params::IdPath;
+use crate::params::{IdPath, at_most};
 use crate::schema::Patch;
 use crate::{ApiError, AppState, Problem};
 use utoipa_axum::router::OpenApiRouter;
@@ -213,13 +213,7 @@ pub async fn put_selection(
     AuthUser(me): AuthUser,
     Json(body): Json<Selection>,
 ) -> Result<Json<CartResponse>, ApiError> {
-    if body.variant_ids.len() > 100 {
-        return Err(ApiError::validation(vec![jangteo_core::FieldError {
-            field: "variant_ids".into(),
-            code: "too_many".into(),
-            message: "at most 100 variant ids".into(),
-        }]));
-    }
+    at_most("variant_ids", body.variant_ids.len(), 100)?;
     Ok(Json(
         state
             .services

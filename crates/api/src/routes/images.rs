@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, MaybeUser};
 use crate::json::Json;
-use crate::params::{IdPair, IdPath};
+use crate::params::{IdPair, IdPath, at_most};
 use crate::schema::FileBytes;
 use crate::upload::ImageBody;
 use crate::{ApiError, AppState, Problem};
@@ -147,13 +147,7 @@ pub async fn reorder(
     IdPath(id): IdPath<ProductId>,
     Json(body): Json<ImageOrder>,
 ) -> Result<Json<ImageList>, ApiError> {
-    if body.image_ids.len() > 100 {
-        return Err(ApiError::validation(vec![jangteo_core::FieldError {
-            field: "image_ids".into(),
-            code: "too_many".into(),
-            message: "a product has at most 20 images".into(),
-        }]));
-    }
+    at_most("image_ids", body.image_ids.len(), 100)?;
     let images = state
         .services
         .images()

@@ -11,7 +11,6 @@ use jangteo_core::ids::{AddressId, OrderId, ProductId, UserId, VariantId};
 use jangteo_core::money::Money;
 use jangteo_core::order::OrderStatus;
 use jangteo_core::pricing::ShippingRule;
-use jangteo_services::idempotency::IdempotentRequest;
 use jangteo_services::orders::{CheckoutInput, CheckoutItem, OrderView};
 use jangteo_store::orders::{OrderLine, Shipment};
 use serde::{Deserialize, Serialize};
@@ -229,20 +228,11 @@ pub struct CheckoutRequest {
 pub async fn place(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
-    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    key: IdempotencyKeyHeader,
     JsonDigest(body, digest): JsonDigest<CheckoutRequest>,
 ) -> Result<(StatusCode, HeaderMap, Json<OrderResponse>), ApiError> {
-    if body.items.as_ref().is_some_and(|i| i.len() > 100) {
-        return Err(ApiError::validation(vec![jangteo_core::FieldError {
-            field: "items".into(),
-            code: "out_of_range".into(),
-            message: "an order has 1 to 100 items".into(),
-        }]));
-    }
-    let request = key.map(|key| IdempotentRequest {
-        key,
-        request_hash: digest,
-    });
+    // The number of items is checked by `Orders::place` before it reads anything.
+    let request = key.with_hash(digest);
     let input = CheckoutInput {
         address_id: body.address_id,
         items: body.items.map(|items| {
@@ -322,12 +312,9 @@ pub async fn cancel(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
     IdPath(id): IdPath<OrderId>,
-    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    key: IdempotencyKeyHeader,
 ) -> Result<(HeaderMap, Json<OrderResponse>), ApiError> {
-    let request = key.map(|key| IdempotentRequest {
-        key,
-        request_hash: crate::json::digest_for(id, "cancel"),
-    });
+    let request = key.with_hash(crate::json::digest_for(id, "cancel"));
     let done = state
         .services
         .orders()

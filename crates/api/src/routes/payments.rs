@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use jangteo_core::ids::{OrderId, PaymentId, RefundId};
-use jangteo_services::idempotency::IdempotentRequest;
 use jangteo_services::payments::RefundLine;
 use jangteo_store::payments::{Payment, RefundRecord};
 use serde::{Deserialize, Serialize};
@@ -208,13 +207,10 @@ pub async fn start(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
     IdPath(order): IdPath<OrderId>,
-    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    key: IdempotencyKeyHeader,
     JsonDigest(body, digest): JsonDigest<StartRequest>,
 ) -> Result<(StatusCode, HeaderMap, Json<PaymentResponse>), ApiError> {
-    let request = key.map(|key| IdempotentRequest {
-        key,
-        request_hash: digest_for(order, &digest),
-    });
+    let request = key.with_hash(digest_for(order, &digest));
     let started = state
         .services
         .payments()
@@ -323,7 +319,7 @@ pub async fn refund(
     State(state): State<AppState>,
     AuthUser(me): AuthUser,
     IdPath(order): IdPath<OrderId>,
-    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    key: IdempotencyKeyHeader,
     JsonDigest(body, digest): JsonDigest<RefundRequest>,
 ) -> Result<(StatusCode, HeaderMap, Json<RefundResponse>), ApiError> {
     if body.lines.as_ref().is_some_and(|l| l.len() > 100) {
@@ -333,10 +329,7 @@ pub async fn refund(
             message: "name 1 to 100 lines".into(),
         }]));
     }
-    let request = key.map(|key| IdempotentRequest {
-        key,
-        request_hash: digest_for(order, &digest),
-    });
+    let request = key.with_hash(digest_for(order, &digest));
     let lines: Option<Vec<RefundLine>> = body.lines.map(|lines| {
         lines
             .into_iter()

@@ -9,7 +9,6 @@ use jangteo_core::ids::{CategoryId, ProductId, UserId, VariantId};
 use jangteo_services::catalog::{
     ListQuery, ProductDetail, ProductInput, ProductSummary, VariantInput, VariantView,
 };
-use jangteo_services::idempotency::IdempotentRequest;
 use jangteo_store::catalog::ProductSort;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +17,7 @@ use uuid::Uuid;
 use crate::auth::{AuthUser, MaybeUser, SellerUser};
 use crate::json::{Json, JsonDigest};
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::params::{IdPair, IdPath, IdempotencyKeyHeader, Query, replay_headers};
+use crate::params::{IdPair, IdPath, IdempotencyKeyHeader, Query, at_most, replay_headers};
 use crate::rate_limit::ClientIp;
 use crate::routes::categories::CategoryResponse;
 use crate::routes::images::ImageResponse;
@@ -308,15 +307,11 @@ impl ProductChanges {
 
 /// Lists bounded before anything is parsed: a body with 10,000 variants is refused cheaply.
 fn check_list_sizes(variants: Option<&[VariantRequest]>) -> Result<(), ApiError> {
-    let max = jangteo_core::catalog::MAX_VARIANTS;
-    if variants.is_some_and(|v| v.len() > max) {
-        return Err(ApiError::validation(vec![jangteo_core::FieldError {
-            field: "variants".into(),
-            code: "too_many".into(),
-            message: format!("variants has at most {max} entries"),
-        }]));
-    }
-    Ok(())
+    at_most(
+        "variants",
+        variants.map_or(0, <[_]>::len),
+        jangteo_core::catalog::MAX_VARIANTS,
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/products", tag = "catalog", security(("bearer" = [])),
@@ -334,14 +329,11 @@ fn check_list_sizes(variants: Option<&[VariantRequest]>) -> Result<(), ApiError>
 pub async fn create(
     State(state): State<AppState>,
     SellerUser(seller): SellerUser,
-    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    key: IdempotencyKeyHeader,
     JsonDigest(body, digest): JsonDigest<ProductRequest>,
 ) -> Result<(StatusCode, HeaderMap, Json<ProductResponse>), ApiError> {
     check_list_sizes(body.variants.as_deref())?;
-    let request = key.map(|key| IdempotentRequest {
-        key,
-        request_hash: digest,
-    });
+    let request = key.with_hash(digest);
     let created = state
         .services
         .catalog()

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::json::Json;
-use crate::params::IdPath;
+use crate::params::{IdPath, at_most};
 use crate::routes::cart::CartResponse;
 use crate::routes::products::ProductSummaryResponse;
 use crate::{ApiError, AppState, Problem};
@@ -79,14 +79,6 @@ pub struct MoveRequestItem {
     quantity: Option<i64>,
 }
 
-fn too_many(field: &str, max: usize) -> ApiError {
-    ApiError::validation(vec![jangteo_core::FieldError {
-        field: field.into(),
-        code: "too_many".into(),
-        message: format!("at most {max} entries"),
-    }])
-}
-
 #[utoipa::path(get, path = "/api/v1/wishlist", tag = "cart", security(("bearer" = [])),
     responses((status = 200, body = WishlistResponse), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_likes(
@@ -146,9 +138,7 @@ pub async fn remove_likes(
     AuthUser(me): AuthUser,
     Json(body): Json<ProductIds>,
 ) -> Result<Json<WishlistResponse>, ApiError> {
-    if body.product_ids.len() > 200 {
-        return Err(too_many("product_ids", 200));
-    }
+    at_most("product_ids", body.product_ids.len(), 200)?;
     let wishlist = state.services.wishlist();
     wishlist.unlike(me.user_id, &body.product_ids).await?;
     Ok(Json(wishlist.list(me.user_id).await?.into()))
@@ -167,9 +157,7 @@ pub async fn move_to_cart(
     AuthUser(me): AuthUser,
     Json(body): Json<MoveRequest>,
 ) -> Result<Json<CartResponse>, ApiError> {
-    if body.items.len() > 100 {
-        return Err(too_many("items", 100));
-    }
+    at_most("items", body.items.len(), 100)?;
     let items: Vec<MoveItem> = body
         .items
         .iter()
