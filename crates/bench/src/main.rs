@@ -207,8 +207,12 @@ fn measure(
             let shop = target.shop.as_ref().context("no shop")?;
             let hot = scenario == Scenario::CheckoutHot;
             client_rt.block_on(shop::run(&target.base, shop, hot, warmup))?;
-            let run = client_rt.block_on(shop::run(&target.base, shop, hot, measured))?;
             let e = embedded.context("no embedded server")?;
+            let groups_before = e.services.group_commits();
+            let mut run = client_rt.block_on(shop::run(&target.base, shop, hot, measured))?;
+            run.group_commits = groups_before
+                .zip(e.services.group_commits())
+                .map(|(a, b)| (b.commits - a.commits, b.transactions - a.transactions));
             let audit = server_rt.block_on(shop::audit(&e.services, &run.paid_orders))?;
             checkouts.push((scenario, run, audit));
             continue;

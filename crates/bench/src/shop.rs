@@ -98,6 +98,8 @@ pub struct CheckoutRun {
     /// Statements the server sent to its database during the run (background work
     /// included: outbox, mail jobs).
     pub statements: u64,
+    /// SQLite's group commits during the run and the write transactions they held.
+    pub group_commits: Option<(u64, u64)>,
 }
 
 /// Runs the loop on every customer for `duration`; `hot` sends everyone after one variant.
@@ -147,6 +149,7 @@ pub async fn run(
         steps: Vec::new(),
         paid_orders: Vec::new(),
         statements: 0,
+        group_commits: None,
     };
     for _ in STEPS {
         run.steps

@@ -50,6 +50,8 @@ pub fn install_tls_provider() {
 #[derive(Clone)]
 pub struct Services {
     db: DatabaseConnection,
+    /// Begins the units of work (group commit on SQLite: `jangteo_store::Writer`).
+    writer: jangteo_store::Writer,
     /// Reads outside transactions (`jangteo_store::reader`): SQLite's readers beside its
     /// one writer; the same pool on PostgreSQL and MySQL.
     reader: DatabaseConnection,
@@ -100,6 +102,7 @@ impl Services {
     pub fn new(db: DatabaseConnection, a: Adapters) -> Self {
         Self {
             reader: db.clone(),
+            writer: jangteo_store::Writer::new(db.clone()),
             db,
             clock: a.clock,
             mailer: a.mailer,
@@ -124,6 +127,17 @@ impl Services {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Writes outside a unit of work (`Writer::alone`) and units of work go here.
+    pub fn writer(&self) -> &jangteo_store::Writer {
+        &self.writer
+    }
+
+    /// Group commits on SQLite so far (`None` elsewhere): units of work per `COMMIT` is
+    /// how much of each commit's cost they shared.
+    pub fn group_commits(&self) -> Option<jangteo_store::GroupStats> {
+        self.writer.group_stats()
     }
 
     /// Where to read outside a transaction (never for a read that decides a write: those

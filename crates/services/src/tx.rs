@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use jangteo_core::events::DomainEvent;
 use jangteo_core::ids::{ProductId, UserId};
 use jangteo_store::idempotency::{self, KeyUse, Reservation};
-use jangteo_store::{Batch, ConnectionTrait, DatabaseTransaction, TransactionTrait, outbox};
+use jangteo_store::{Batch, ConnectionTrait, DatabaseTransaction, WriteTxn, outbox};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::{ServiceError, ServiceResult, Services};
 
 pub struct UnitOfWork<'s> {
     s: &'s Services,
-    txn: DatabaseTransaction,
+    txn: WriteTxn,
     events: Vec<DomainEvent>,
     seen: HashSet<DomainEvent>,
     jobs_enqueued: bool,
@@ -39,7 +39,7 @@ impl Services {
     pub async fn begin(&self) -> ServiceResult<UnitOfWork<'_>> {
         Ok(UnitOfWork {
             s: self,
-            txn: self.db.begin().await?,
+            txn: self.writer.begin().await?,
             events: Vec::new(),
             seen: HashSet::new(),
             jobs_enqueued: false,
@@ -53,7 +53,7 @@ impl Services {
 impl<'s> UnitOfWork<'s> {
     /// The transaction, for store functions.
     pub fn conn(&self) -> &DatabaseTransaction {
-        &self.txn
+        self.txn.conn()
     }
 
     pub fn services(&self) -> &'s Services {
@@ -64,7 +64,7 @@ impl<'s> UnitOfWork<'s> {
     /// with the engine to build them for. Only for writes that nothing later in the unit
     /// reads and whose outcome nobody checks: a failure fails the commit.
     pub(crate) fn later(&mut self) -> (&mut Batch, sea_orm::DbBackend) {
-        let backend = self.txn.get_database_backend();
+        let backend = self.txn.conn().get_database_backend();
         (&mut self.later, backend)
     }
 
@@ -93,7 +93,7 @@ impl<'s> UnitOfWork<'s> {
     ) -> ServiceResult<bool> {
         let now = self.s.clock.now();
         let queued = jangteo_store::jobs::enqueue(
-            &self.txn,
+            self.txn.conn(),
             jangteo_store::jobs::NewJob {
                 id: jangteo_core::ids::new_id(),
                 kind: J::KIND,
@@ -126,7 +126,7 @@ impl<'s> UnitOfWork<'s> {
             .unwrap_or(chrono::Duration::days(1));
         let key = request.key.as_str();
         let found = idempotency::reserve(
-            &self.txn,
+            self.txn.conn(),
             KeyUse {
                 scope,
                 owner_id: owner.uuid(),
@@ -167,7 +167,7 @@ impl<'s> UnitOfWork<'s> {
         };
         let result = serde_json::to_string(result)
             .map_err(|e| ServiceError::Internal(anyhow::anyhow!("idempotent result: {e}")))?;
-        idempotency::complete(&self.txn, scope, owner.uuid(), &key, &result).await?;
+        idempotency::complete(self.txn.conn(), scope, owner.uuid(), &key, &result).await?;
         Ok(())
     }
 
@@ -204,9 +204,14 @@ impl<'s> UnitOfWork<'s> {
                     })
                 })
                 .collect::<ServiceResult<Vec<_>>>()?;
-            outbox::insert_into(&mut later, txn.get_database_backend(), rows, s.clock.now());
+            outbox::insert_into(
+                &mut later,
+                txn.conn().get_database_backend(),
+                rows,
+                s.clock.now(),
+            );
         }
-        later.run(&txn).await?;
+        later.run(txn.conn()).await?;
         txn.commit().await?;
         if !events.is_empty() {
             s.catalog_cache.apply(&events).await;

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod payments;
 pub mod sellers;
 pub mod wishlist;
+mod writer;
 
 pub use batch::Batch;
 pub use connect::{
@@ -31,6 +32,7 @@ pub use connect::{
 };
 pub use error::{StoreError, StoreResult, UNIQUE_INDEXES};
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+pub use writer::{GroupStats, MAX_GROUP, WriteTxn, Writer};
 
 use sea_orm_migration::MigratorTrait;
 

@@ -52,6 +52,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle));
     metrics::gauge!("db_pool_max_connections").set(f64::from(pool.max));
     metrics::counter!("db_statements_total").absolute(jangteo_store::statements_executed());
+    if let Some(group) = state.services.group_commits() {
+        metrics::counter!("db_group_commits_total").absolute(group.commits);
+        metrics::counter!("db_group_committed_transactions_total").absolute(group.transactions);
+    }
     let body = state
         .metrics
         .as_ref()

@@ -135,7 +135,11 @@ impl JobRunner {
                 first_error.get_or_insert(e);
             }
         }
-        match store::complete_many(&services.db, &finished, token).await {
+        match services
+            .writer
+            .alone(async |c| store::complete_many(c, &finished, token).await)
+            .await
+        {
             Ok(deleted) => {
                 round.done += finished.len();
                 if deleted < finished.len() as u64 {

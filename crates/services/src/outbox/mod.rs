@@ -20,8 +20,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use jangteo_core::events::DomainEvent;
 use jangteo_core::jobs::{AfterFailure, after_failure};
+use jangteo_store::DatabaseTransaction;
 use jangteo_store::outbox::{self as store, EventStatus, StoredEvent};
-use jangteo_store::{DatabaseTransaction, TransactionTrait};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -200,8 +200,13 @@ impl Outbox {
             .filter(|id| !failures.contains_key(id))
             .collect();
         let at = services.clock.now();
-        report.delivered =
-            usize::try_from(store::mark_delivered(db, token, &delivered, at).await?).unwrap_or(0);
+        report.delivered = usize::try_from(
+            services
+                .writer
+                .alone(async |c| store::mark_delivered(c, token, &delivered, at).await)
+                .await?,
+        )
+        .unwrap_or(0);
         for row in rows.iter().filter(|r| failures.contains_key(&r.id)) {
             let error = failures.get(&row.id).map_or("", String::as_str);
             let attempts = row.attempts.saturating_add(1);
@@ -271,10 +276,11 @@ impl Outbox {
         events: &[Delivery],
     ) -> anyhow::Result<()> {
         sub.apply_outside(services, events).await?;
-        let tx = services.db.begin().await?;
-        sub.apply(services, &tx, events).await?;
+        // With the units of work, so that on SQLite it shares their group's commit.
+        let tx = services.writer.begin().await?;
+        sub.apply(services, tx.conn(), events).await?;
         let ids: Vec<Uuid> = events.iter().map(|d| d.id).collect();
-        store::record_processed(&tx, sub.name(), &ids, services.clock.now()).await?;
+        store::record_processed(tx.conn(), sub.name(), &ids, services.clock.now()).await?;
         tx.commit().await?;
         Ok(())
     }

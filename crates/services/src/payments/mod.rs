@@ -307,7 +307,12 @@ impl<'a> Payments<'a> {
             return Err(not_payable(order.status));
         }
         let stale = self.stale_claims();
-        if !store::claim_confirm(self.s.db(), id, now, stale).await? {
+        let claimed = self
+            .s
+            .writer()
+            .alone(async |c| store::claim_confirm(c, id, now, stale).await)
+            .await?;
+        if !claimed {
             let current = self.load(id).await?;
             if current.status == PaymentStatus::Paid {
                 return Ok(Replayable::replayed(current));

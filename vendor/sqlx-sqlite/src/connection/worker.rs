@@ -130,6 +130,14 @@ impl ConnectionWorker {
             Some(statement) => statement,
             None => begin_ansi_transaction_sql(depth),
         };
+        // jangteo: SQLite rolls a whole transaction back by itself after some errors (a
+        // full disk, an I/O error). A SAVEPOINT then would open a transaction of its own,
+        // which its RELEASE would commit alone, outside the transaction the caller thinks
+        // it is in. (The caller's `Drop` takes the level it failed to add off again, as
+        // SeaORM does for any failed begin: see `rollback_now`.)
+        if depth > 0 && !conn.handle.in_transaction() {
+            return Err(Error::BeginFailed);
+        }
         conn.handle.exec(statement.as_str())?;
         if is_custom_statement && !conn.handle.in_transaction() {
             return Err(Error::BeginFailed);
@@ -161,8 +169,13 @@ impl ConnectionWorker {
         let mut conn = self.conn()?;
         let depth = self.shared.transaction_depth.load(Ordering::Acquire);
         if depth > 0 {
-            conn.handle
-                .exec(rollback_ansi_transaction_sql(depth).as_str())?;
+            // jangteo: where SQLite already rolled everything back (see `begin`), each
+            // level's rollback only takes the level off; a count left behind would fail
+            // every later transaction of the connection.
+            if conn.handle.in_transaction() {
+                conn.handle
+                    .exec(rollback_ansi_transaction_sql(depth).as_str())?;
+            }
             self.shared.transaction_depth.fetch_sub(1, Ordering::Release);
         }
         Ok(())
