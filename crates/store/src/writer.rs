@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend, DbErr,
-    TransactionTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
@@ -124,12 +124,42 @@ impl Writer {
                 turn: None,
             });
         };
-        let mut slot = {
-            let _queued = Queued::new(&group.waiting);
-            group.turn.clone().lock_owned().await
+        let slot = Queued::new(group).served().await;
+        // The turn is held as a `Turn` from here on, so that a caller dropped during the
+        // `BEGIN` or its savepoint still leaves through `Turn::drop`.
+        let mut turn = Turn {
+            slot: Some(slot),
+            group: group.clone(),
+        };
+        match self.savepoint(&mut turn).await {
+            Ok(txn) => Ok(WriteTxn {
+                txn,
+                turn: Some(turn),
+            }),
+            // `turn` is dropped here: the group commits what its members did.
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Opens the group if none is open and begins a member's savepoint in it.
+    async fn savepoint(&self, turn: &mut Turn) -> Result<DatabaseTransaction, DbErr> {
+        let Some(slot) = turn.slot.as_mut() else {
+            return unreachable_open();
         };
         if slot.open.is_none() {
-            let txn = self.db.begin().await?;
+            // IMMEDIATE: the group takes SQLite's write lock before its first member reads.
+            // A deferred group that read first would hold a snapshot from then on, and once
+            // another process (a second server, `jangteo audit`) committed, every write of
+            // every later member would fail at once with SQLITE_BUSY — a busy timeout does
+            // not cover a snapshot gone stale. Taking the lock up front waits for the other
+            // process (up to the busy timeout) instead; in one process it costs nothing.
+            let txn = self
+                .db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await?;
             txn.execute_unprepared(SENTINEL_OPEN).await?;
             slot.open = Some(Open {
                 txn,
@@ -137,21 +167,9 @@ impl Writer {
                 done: watch::channel(None).0,
             });
         }
-        let savepoint = match &slot.open {
+        match &slot.open {
             Some(open) => open.txn.begin().await,
             None => unreachable_open(),
-        };
-        let turn = Turn {
-            slot: Some(slot),
-            group: group.clone(),
-        };
-        match savepoint {
-            Ok(txn) => Ok(WriteTxn {
-                txn,
-                turn: Some(turn),
-            }),
-            // `turn` is dropped here: the group commits what its members did.
-            Err(e) => Err(e.into()),
         }
     }
 }
@@ -268,18 +286,57 @@ impl Drop for Turn {
 }
 
 /// Counts a transaction queued for the writer until it gets it (or gives up).
-struct Queued<'a>(&'a AtomicUsize);
+struct Queued {
+    group: Arc<Group>,
+    served: bool,
+    /// A stand-in for one that gave up (below): it has none of its own (a runtime shutting
+    /// down drops a task as it is spawned, which would spawn the next one, and so on).
+    stand_in: bool,
+}
 
-impl<'a> Queued<'a> {
-    fn new(waiting: &'a AtomicUsize) -> Self {
-        waiting.fetch_add(1, Ordering::AcqRel);
-        Self(waiting)
+impl Queued {
+    fn new(group: &Arc<Group>) -> Self {
+        group.waiting.fetch_add(1, Ordering::AcqRel);
+        Self {
+            group: group.clone(),
+            served: false,
+            stand_in: false,
+        }
+    }
+
+    /// Waits for the writer.
+    async fn served(mut self) -> OwnedMutexGuard<Slot> {
+        let slot = self.group.turn.clone().lock_owned().await;
+        self.served = true;
+        slot
     }
 }
 
-impl Drop for Queued<'_> {
+impl Drop for Queued {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        // A transaction that gives up waiting (its caller gone) may be the one the open
+        // group was kept open for: the member before it left the writer without committing
+        // because it was queued. Its place goes to a task that takes the writer in its
+        // stead and leaves at once, committing the group if nobody else waits by then —
+        // otherwise the group's members would wait for a commit until the next write came.
+        // The task is queued before this one leaves, so the count never drops to none
+        // between the two.
+        if !self.served
+            && !self.stand_in
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let mut stand_in = Queued::new(&self.group);
+            stand_in.stand_in = true;
+            runtime.spawn(async move {
+                let group = stand_in.group.clone();
+                let slot = stand_in.served().await;
+                drop(Turn {
+                    slot: Some(slot),
+                    group,
+                });
+            });
+        }
+        self.group.waiting.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -520,6 +577,35 @@ mod tests {
             .await
             .map_err(|e| StoreError::Db(DbErr::Custom(e.to_string())))??;
         assert_eq!(seen, 1);
+        Ok(())
+    }
+
+    /// The member before a queued transaction leaves the group open for it; the queued
+    /// one's caller then goes away before it got the writer. The group still commits.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_group_left_open_for_a_caller_who_gave_up_commits() -> StoreResult<()> {
+        let dir = tempdir()?;
+        let (db, writer) = sqlite(dir.path()).await?;
+        let first = writer.begin().await?;
+        first.conn().execute_raw(insert(1)).await?;
+        let queued = writer.clone();
+        let gave_up = tokio::spawn(async move { queued.begin().await.map(drop) });
+        // The second transaction queues for the writer.
+        tokio::task::yield_now().await;
+        let mut commit = std::pin::pin!(first.commit());
+        // One poll: the savepoint is released and the first member leaves the writer to
+        // the one queued, keeping the group open for it; then that one is gone before it
+        // ever ran.
+        tokio::select! {
+            biased;
+            _ = &mut commit => panic!("the group committed with a transaction queued"),
+            () = std::future::ready(()) => {}
+        }
+        gave_up.abort();
+        tokio::time::timeout(Duration::from_secs(5), commit)
+            .await
+            .map_err(|_| StoreError::Db(DbErr::Custom("the group never committed".into())))??;
+        assert_eq!(ids(&db).await?, [1]);
         Ok(())
     }
 }

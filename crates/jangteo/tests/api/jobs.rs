@@ -96,7 +96,10 @@ async fn second_server(
     .expect("second server starts")
 }
 
-#[tokio::test]
+// Threads of their own for the two servers, as two processes have: on SQLite a statement
+// waiting for the other server's write lock blocks its thread (statements run on the
+// caller's thread), and on one thread the server holding the lock could never finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_on_one_database_run_each_job_exactly_once() {
     let received = Arc::new(Mutex::new(Vec::new()));
     let app = spawn_app_custom(
