@@ -106,12 +106,7 @@ pub fn services(
         .or_else(jangteo_search::dictionary::locate);
     let search =
         jangteo_services::search::Search::open(&config.search_dir(), dictionary.as_deref())
-            .with_context(|| {
-                format!(
-                    "opening the search index in {} (is another jangteo process using it?)",
-                    config.search_dir().display()
-                )
-            })?;
+            .context("opening search")?;
     build_services(config, db, overrides, search)
 }
 

@@ -50,9 +50,16 @@ impl Search {
     /// Opens (or creates) the index in `dir`, with Korean morphology when a dictionary is
     /// given and the bigram fallback otherwise.
     pub fn open(dir: &Path, dictionary: Option<&Path>) -> anyhow::Result<Self> {
+        // The dictionary's error names its directory and how to build one (a
+        // `JANGTEO_KO_DIC` pointing at nothing is the usual cause); only the index's is
+        // about the index directory, which another process may hold.
         let analyzer = KoreanAnalyzer::new(dictionary).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let index =
-            SearchIndex::open_or_create(dir, analyzer).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let index = SearchIndex::open_or_create(dir, analyzer).map_err(|e| {
+            anyhow::anyhow!(
+                "opening the search index in {} (is another jangteo process using it?): {e}",
+                dir.display()
+            )
+        })?;
         Ok(Self::with_index(Some(Arc::new(index))))
     }
 
