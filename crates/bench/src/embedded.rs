@@ -95,8 +95,15 @@ impl Embedded {
             return Ok(());
         };
         let admin = Database::connect(server.as_str()).await?;
+        // The server of the run still holds its pool: PostgreSQL refuses to drop a database
+        // others are connected to unless told to end their sessions (MySQL just drops it).
+        let force = if server.starts_with("postgres") {
+            " WITH (FORCE)"
+        } else {
+            ""
+        };
         admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}{force}"))
             .await?;
         Ok(())
     }
