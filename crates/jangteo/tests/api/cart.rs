@@ -294,3 +294,47 @@ async fn a_cart_expires_seven_days_after_its_last_change() {
     assert_eq!(c["items"].as_array().unwrap().len(), 1);
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_full_cart_refuses_a_new_product_and_still_adds_to_its_lines() {
+    let app = spawn_app().await;
+    let seller = app.seller("full.cart.seller@example.com").await;
+    let mut spec = ProductSpec::on_sale("옵션 많은 양말", 3_000);
+    for i in 0..100 {
+        spec = spec.variant_named(&format!("SOCK-{i}"), &format!("색 {i}"), 10);
+    }
+    let many = app.product(&seller, spec).await;
+    let other = app
+        .product(
+            &seller,
+            ProductSpec::on_sale("한 켤레", 5_000).variant("ONE", 10),
+        )
+        .await;
+    let choi = app.user("choi.full@example.com").await;
+    for i in 0..100 {
+        let res = add(&app, &choi, &variant_id(&many, i).to_string(), 1).await;
+        assert_eq!(res.status(), StatusCode::OK, "line {i}");
+    }
+
+    let res = add(&app, &choi, &variant_id(&other, 0).to_string(), 1).await;
+    assert_problem(res, StatusCode::CONFLICT, "cart_full").await;
+    let full = cart(&app, &choi).await;
+    assert_eq!(
+        full["items"].as_array().unwrap().len(),
+        100,
+        "nothing added"
+    );
+
+    // A line already in the cart still takes more units, and the answer is the cart.
+    let first = variant_id(&many, 0).to_string();
+    let res = add(&app, &choi, &first, 2).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(answer["items"].as_array().unwrap().len(), 100);
+    assert_eq!(line(&answer, &first)["quantity"], 3);
+    assert_eq!(
+        answer,
+        cart(&app, &choi).await,
+        "the answer is the cart as it is"
+    );
+}
