@@ -39,6 +39,12 @@ pub fn is_expired(last_change: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     expires_at(last_change) <= now
 }
 
+/// A cart whose last change is later than this is live at `now` (not [`is_expired`]): the
+/// bound for a query that keeps only live carts.
+pub fn live_after(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::days(TTL_DAYS)
+}
+
 /// What a line can be bought as, now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -75,6 +81,16 @@ impl LineStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn live_after_is_the_edge_of_expiry() {
+        let now = DateTime::parse_from_rfc3339("2026-12-03T12:00:00.000001Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let edge = live_after(now);
+        assert!(is_expired(edge, now), "at the bound the cart has expired");
+        assert!(!is_expired(edge + Duration::microseconds(1), now));
+    }
 
     #[test]
     fn quantities_are_bounded() {

@@ -254,12 +254,12 @@ impl<'a> Cart<'a> {
     /// [`Self::begin`], stamping the change `now`.
     async fn begin_at(&self, user: UserId, now: DateTime<Utc>) -> ServiceResult<UnitOfWork<'a>> {
         let tx = self.s.begin().await?;
-        if let Some(last) = store::last_change(tx.conn(), user).await?
-            && rules::is_expired(last, now)
-        {
+        // A live cart (nearly always) is stamped in one statement; a missing or expired one
+        // is emptied first, so a change never revives old lines.
+        if !store::touch_live(tx.conn(), user, now, rules::live_after(now)).await? {
             store::clear(tx.conn(), user).await?;
+            store::touch(tx.conn(), user, now).await?;
         }
-        store::touch(tx.conn(), user, now).await?;
         Ok(tx)
     }
 }

@@ -62,6 +62,26 @@ pub async fn touch(c: &impl ConnectionTrait, user: UserId, now: DateTime<Utc>) -
     Ok(())
 }
 
+/// Stamps the cart's last change `now` if it last changed after `live_after` (it is live);
+/// `false` when there is no such cart (none, or an expired one).
+pub async fn touch_live(
+    c: &impl ConnectionTrait,
+    user: UserId,
+    now: DateTime<Utc>,
+    live_after: DateTime<Utc>,
+) -> StoreResult<bool> {
+    // MySQL counts the rows matched, not only those changed (SQLx asks for FOUND_ROWS), so
+    // a stamp equal to the stored one still reports the cart.
+    Ok(carts::Entity::update_many()
+        .col_expr(carts::Column::UpdatedAt, Expr::value(now))
+        .filter(carts::Column::UserId.eq(user.uuid()))
+        .filter(carts::Column::UpdatedAt.gt(live_after))
+        .exec(c)
+        .await?
+        .rows_affected
+        == 1)
+}
+
 /// The cart's lines, oldest first.
 pub async fn lines(c: &impl ConnectionTrait, user: UserId) -> StoreResult<Vec<CartLine>> {
     Ok(lines::Entity::find()

@@ -262,6 +262,9 @@ async fn a_cart_expires_seven_days_after_its_last_change() {
     let (_seller, _product, small, large) = shop(&app).await;
     let choi = app.user("choi.cart@example.com").await;
     add(&app, &choi, &small, 1).await;
+    // A second shopper's cart also expires, and is changed before the job has run.
+    let han = app.user("han.cart@example.com").await;
+    add(&app, &han, &small, 2).await;
     let lines = || async {
         use jangteo_store::entities::cart_lines;
         use sea_orm::{EntityTrait, PaginatorTrait};
@@ -286,9 +289,17 @@ async fn a_cart_expires_seven_days_after_its_last_change() {
     app.clock.advance(chrono::Duration::days(1));
     let choi = app.session("choi.cart@example.com", PASSWORD).await;
     assert_eq!(cart(&app, &choi).await["items"], json!([]));
-    assert_eq!(lines().await, 2);
+    assert_eq!(lines().await, 3);
+    // A change to an expired cart whose lines are still stored starts afresh: the old
+    // line of the same variant is not added to.
+    let han = app.session("han.cart@example.com", PASSWORD).await;
+    let fresh: Value = add(&app, &han, &small, 1).await.json().await.unwrap();
+    assert_eq!(fresh["items"].as_array().unwrap().len(), 1);
+    assert_eq!(line(&fresh, &small)["quantity"], 1);
+    assert_eq!(fresh, cart(&app, &han).await);
     app.run_jobs().await;
-    assert_eq!(lines().await, 0);
+    assert_eq!(lines().await, 1, "the job leaves the live cart alone");
+    assert_eq!(line(&cart(&app, &han).await, &small)["quantity"], 1);
     // A new line starts a new cart; the old lines do not come back.
     let c: Value = add(&app, &choi, &small, 1).await.json().await.unwrap();
     assert_eq!(c["items"].as_array().unwrap().len(), 1);
