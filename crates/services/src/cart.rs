@@ -141,7 +141,7 @@ impl<'a> Cart<'a> {
         // Microseconds, as every engine stores it: the answer's expiry is the stored one.
         let now = self.s.clock().now().trunc_subsecs(6);
         let tx = self.begin_at(user, now).await?;
-        let lines = self.add_in(&tx, user, variant_id, quantity).await?;
+        let lines = self.add_in(&tx, user, variant_id, quantity, now).await?;
         tx.commit().await?;
         // The answer is the cart the add left (its lines read after the add, under the
         // cart's row lock), not a second read of it: two statements fewer per add.
@@ -162,16 +162,16 @@ impl<'a> Cart<'a> {
     }
 
     /// Adds a line (or to a line) of a [`Self::buyable`] variant inside a unit of work begun
-    /// by [`Self::begin`]: the cart not full, the line at most 999 units. Returns the
-    /// cart's lines after the add.
+    /// by [`Self::begin_at`] `now`: the cart not full, the line at most 999 units. Returns
+    /// the cart's lines after the add.
     pub(crate) async fn add_in(
         &self,
         tx: &UnitOfWork<'_>,
         user: UserId,
         variant_id: VariantId,
         quantity: i64,
+        now: DateTime<Utc>,
     ) -> ServiceResult<Vec<store::CartLine>> {
-        let now = self.s.clock().now();
         let total = store::add(tx.conn(), user, variant_id, quantity, now).await?;
         if total > rules::MAX_LINE_QUANTITY {
             return Err(ServiceError::conflict(
@@ -247,12 +247,16 @@ impl<'a> Cart<'a> {
 
     /// A unit of work on the user's cart: an expired cart is emptied first (so a change
     /// never revives old lines), then its last change is stamped now.
-    pub(crate) async fn begin(&self, user: UserId) -> ServiceResult<UnitOfWork<'a>> {
+    async fn begin(&self, user: UserId) -> ServiceResult<UnitOfWork<'a>> {
         self.begin_at(user, self.s.clock().now()).await
     }
 
     /// [`Self::begin`], stamping the change `now`.
-    async fn begin_at(&self, user: UserId, now: DateTime<Utc>) -> ServiceResult<UnitOfWork<'a>> {
+    pub(crate) async fn begin_at(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<UnitOfWork<'a>> {
         let tx = self.s.begin().await?;
         // A live cart (nearly always) is stamped in one statement; a missing or expired one
         // is emptied first, so a change never revives old lines.

@@ -129,9 +129,10 @@ impl<'a> Wishlist<'a> {
         for (_, variant, _) in &moves {
             cart.buyable(*variant).await?;
         }
-        let tx = cart.begin(user).await?;
+        let now = self.s.clock().now();
+        let tx = cart.begin_at(user, now).await?;
         for (_, variant, quantity) in &moves {
-            cart.add_in(&tx, user, *variant, *quantity).await?;
+            cart.add_in(&tx, user, *variant, *quantity, now).await?;
         }
         let moved: Vec<ProductId> = moves.iter().map(|m| m.0).collect();
         store::unlike(tx.conn(), user, &moved).await?;

@@ -374,16 +374,7 @@ mod tests {
     }
 
     async fn ids(db: &DatabaseConnection) -> StoreResult<Vec<i64>> {
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT id FROM t ORDER BY id",
-            ))
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .collect::<Result<_, _>>()?)
+        ids_in(db).await
     }
 
     fn tempdir() -> StoreResult<tempfile::TempDir> {
@@ -607,5 +598,50 @@ mod tests {
             .map_err(|_| StoreError::Db(DbErr::Custom("the group never committed".into())))??;
         assert_eq!(ids(&db).await?, [1]);
         Ok(())
+    }
+
+    /// Two processes on one file: while a group of the first has read and not yet written,
+    /// the second commits. The group's write still goes in (its `BEGIN IMMEDIATE` made the
+    /// second wait), where a deferred group would have failed with SQLITE_BUSY at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_writes_after_another_process_committed() -> StoreResult<()> {
+        let dir = tempdir()?;
+        let (db, first) = sqlite(dir.path()).await?;
+        let other = connect(&DbSettings {
+            url: format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display()),
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(5),
+        })
+        .await?;
+        let second = Writer::new(other);
+        let txn = first.begin().await?;
+        assert_eq!(ids_in(txn.conn()).await?, Vec::<i64>::new());
+        // On a thread of its own: waiting for the lock blocks the thread it runs on.
+        let theirs = tokio::spawn(async move {
+            let txn = second.begin().await?;
+            txn.conn().execute_raw(insert(2)).await?;
+            txn.commit().await
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        txn.conn().execute_raw(insert(1)).await?;
+        txn.commit().await?;
+        theirs
+            .await
+            .map_err(|e| StoreError::Db(DbErr::Custom(e.to_string())))??;
+        assert_eq!(ids(&db).await?, [1, 2]);
+        Ok(())
+    }
+
+    async fn ids_in(c: &impl ConnectionTrait) -> StoreResult<Vec<i64>> {
+        let rows = c
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT id FROM t ORDER BY id",
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .collect::<Result<_, _>>()?)
     }
 }
