@@ -210,9 +210,14 @@ fn measure(
             let e = embedded.context("no embedded server")?;
             let groups_before = e.services.group_commits();
             let mut run = client_rt.block_on(shop::run(&target.base, shop, hot, measured))?;
-            run.group_commits = groups_before
-                .zip(e.services.group_commits())
-                .map(|(a, b)| (b.commits - a.commits, b.transactions - a.transactions));
+            run.group_commits =
+                groups_before
+                    .zip(e.services.group_commits())
+                    .map(|(a, b)| shop::GroupCommits {
+                        commits: b.commits - a.commits,
+                        transactions: b.transactions - a.transactions,
+                        writer_busy: (b.held - a.held).as_secs_f64() / run.elapsed.as_secs_f64(),
+                    });
             let audit = server_rt.block_on(shop::audit(&e.services, &run.paid_orders))?;
             checkouts.push((scenario, run, audit));
             continue;

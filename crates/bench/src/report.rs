@@ -41,20 +41,27 @@ pub fn checkouts(backend: &str, customers: usize, runs: &[(Scenario, CheckoutRun
     }
     println!();
     println!(
-        "| engine | scenario | customers | paid orders | paid orders/s | statements per paid order | write transactions per commit | failed purchases | oversold | charges without an order |"
+        "| engine | scenario | customers | paid orders | paid orders/s | statements per paid order | write transactions per commit | writer busy | failed purchases | oversold | charges without an order |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (scenario, run, audit) in runs {
         println!(
-            "| {backend} | {} | {customers} | {} | {:.0} | {:.1} | {} | {} | {} | {} |",
+            "| {backend} | {} | {customers} | {} | {:.0} | {:.1} | {} | {} | {} | {} | {} |",
             scenario.name(),
             run.paid,
             run.paid as f64 / run.elapsed.as_secs_f64(),
             run.statements as f64 / run.paid.max(1) as f64,
             run.group_commits
-                .map_or("1 (no groups)".to_owned(), |(commits, txs)| format!(
+                .as_ref()
+                .map_or("1 (no groups)".to_owned(), |g| format!(
                     "{:.1}",
-                    txs as f64 / commits.max(1) as f64
+                    g.transactions as f64 / g.commits.max(1) as f64
+                )),
+            run.group_commits
+                .as_ref()
+                .map_or("—".to_owned(), |g| format!(
+                    "{:.0}%",
+                    g.writer_busy * 100.0
                 )),
             run.failed,
             audit.oversold,

@@ -98,8 +98,17 @@ pub struct CheckoutRun {
     /// Statements the server sent to its database during the run (background work
     /// included: outbox, mail jobs).
     pub statements: u64,
-    /// SQLite's group commits during the run and the write transactions they held.
-    pub group_commits: Option<(u64, u64)>,
+    /// SQLite's group commits during the run.
+    pub group_commits: Option<GroupCommits>,
+}
+
+/// What SQLite's one writer did during a run.
+pub struct GroupCommits {
+    pub commits: u64,
+    /// Write transactions the commits held.
+    pub transactions: u64,
+    /// The share of the run the writer was held: near 1, it paces every purchase.
+    pub writer_busy: f64,
 }
 
 /// Runs the loop on every customer for `duration`; `hot` sends everyone after one variant.

@@ -53,6 +53,9 @@ struct Group {
     /// Groups committed and the transactions they held, for `/metrics` and the benchmark.
     commits: AtomicU64,
     committed: AtomicU64,
+    /// Nanoseconds the writer was held (by members, and by the `COMMIT`s): against the
+    /// time that passed, how busy the one writer is — at 100% it paces every write.
+    held_nanos: AtomicU64,
 }
 
 /// What group commit has done so far.
@@ -62,6 +65,8 @@ pub struct GroupStats {
     pub commits: u64,
     /// Write transactions those commits held.
     pub transactions: u64,
+    /// How long the writer was held in all.
+    pub held: std::time::Duration,
 }
 
 #[derive(Default)]
@@ -84,6 +89,7 @@ impl Writer {
                 waiting: AtomicUsize::new(0),
                 commits: AtomicU64::new(0),
                 committed: AtomicU64::new(0),
+                held_nanos: AtomicU64::new(0),
             })
         });
         Self { db, group }
@@ -112,6 +118,7 @@ impl Writer {
         self.group.as_ref().map(|g| GroupStats {
             commits: g.commits.load(Ordering::Relaxed),
             transactions: g.committed.load(Ordering::Relaxed),
+            held: std::time::Duration::from_nanos(g.held_nanos.load(Ordering::Relaxed)),
         })
     }
 
@@ -239,8 +246,35 @@ impl WriteTxn {
 
 /// The writer, held by one transaction of the group at a time.
 struct Turn {
-    slot: Option<OwnedMutexGuard<Slot>>,
+    slot: Option<Held>,
     group: Arc<Group>,
+}
+
+/// The writer's lock, timed while held.
+struct Held {
+    guard: OwnedMutexGuard<Slot>,
+    since: std::time::Instant,
+    group: Arc<Group>,
+}
+
+impl std::ops::Deref for Held {
+    type Target = Slot;
+    fn deref(&self) -> &Slot {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut Slot {
+        &mut self.guard
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let nanos = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.group.held_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
 }
 
 impl Drop for Turn {
@@ -305,10 +339,14 @@ impl Queued {
     }
 
     /// Waits for the writer.
-    async fn served(mut self) -> OwnedMutexGuard<Slot> {
-        let slot = self.group.turn.clone().lock_owned().await;
+    async fn served(mut self) -> Held {
+        let guard = self.group.turn.clone().lock_owned().await;
         self.served = true;
-        slot
+        Held {
+            guard,
+            since: std::time::Instant::now(),
+            group: self.group.clone(),
+        }
     }
 }
 

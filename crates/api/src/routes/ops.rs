@@ -55,6 +55,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Some(group) = state.services.group_commits() {
         metrics::counter!("db_group_commits_total").absolute(group.commits);
         metrics::counter!("db_group_committed_transactions_total").absolute(group.transactions);
+        metrics::counter!("db_writer_busy_seconds_total").absolute(group.held.as_secs());
     }
     let body = state
         .metrics
