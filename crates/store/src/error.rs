@@ -1,4 +1,7 @@
-use sea_orm::{DbErr, SqlErr};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// The storage contract's one error type: callers can tell "not there" and "already taken"
 /// from everything else without knowing SQL or the engine.
@@ -42,6 +45,42 @@ impl From<sea_orm::TransactionError<StoreError>> for StoreError {
             sea_orm::TransactionError::Transaction(e) => e,
         }
     }
+}
+
+/// Whether the engine refused the statement to break a deadlock (MySQL/MariaDB error 1213,
+/// SQLSTATE 40001; PostgreSQL 40P01) or as a serialization failure (40001). Such a
+/// statement changed nothing, and running it again is the engine's documented remedy.
+fn is_deadlock(err: &DbErr) -> bool {
+    if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = err
+        && let sea_orm::sqlx::Error::Database(e) = &**e
+    {
+        return matches!(e.code().as_deref(), Some("40001" | "40P01"));
+    }
+    false
+}
+
+/// Runs `statement` — one statement on a connection of its own, in autocommit — again when
+/// the engine picks it as a deadlock's victim (up to 3 more times, a few milliseconds
+/// apart: the winner finishes meanwhile). InnoDB can deadlock two single statements on one
+/// table (a queue claim walking `ix_jobs_status_due` against a delete of a claimed row);
+/// the claims and lease bookkeeping of the job queue and the outbox are such statements,
+/// and a lost one would leave its rows leased until the lease ran out. Inside a
+/// transaction the whole transaction is the victim: never call this there.
+pub(crate) async fn retry_deadlocks<T, F, Fut>(statement: F) -> Result<T, DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
+    statement
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(2))
+                .with_max_times(3)
+                .with_jitter(),
+        )
+        .when(is_deadlock)
+        .notify(|e, after| tracing::debug!(error = %e, ?after, "statement chosen as a deadlock victim; again"))
+        .await
 }
 
 /// Every unique index of the schema, with the `table.column` SQLite names in its message

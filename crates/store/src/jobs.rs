@@ -185,12 +185,14 @@ pub async fn complete_many(
     if ids.is_empty() {
         return Ok(0);
     }
-    Ok(jobs::Entity::delete_many()
-        .filter(jobs::Column::Id.is_in(ids.iter().copied()))
-        .filter(jobs::Column::LeaseOwner.eq(token))
-        .exec(c)
-        .await?
-        .rows_affected)
+    Ok(crate::error::retry_deadlocks(|| {
+        jobs::Entity::delete_many()
+            .filter(jobs::Column::Id.is_in(ids.iter().copied()))
+            .filter(jobs::Column::LeaseOwner.eq(token))
+            .exec(c)
+    })
+    .await?
+    .rows_affected)
 }
 
 /// Puts a finished recurring job back in the queue for its next run, in place (the same
@@ -203,20 +205,22 @@ pub async fn reschedule(
     due_at: DateTime<Utc>,
 ) -> StoreResult<bool> {
     use sea_orm::sea_query::Expr;
-    Ok(jobs::Entity::update_many()
-        .col_expr(jobs::Column::DueAt, Expr::value(due_at))
-        .col_expr(jobs::Column::Attempts, Expr::value(0))
-        .col_expr(jobs::Column::LastError, Expr::value(Option::<String>::None))
-        .col_expr(jobs::Column::LeaseOwner, Expr::value(Option::<Uuid>::None))
-        .col_expr(
-            jobs::Column::LeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(jobs::Column::Id.eq(id))
-        .filter(jobs::Column::LeaseOwner.eq(token))
-        .exec(c)
-        .await?
-        .rows_affected
+    Ok(crate::error::retry_deadlocks(|| {
+        jobs::Entity::update_many()
+            .col_expr(jobs::Column::DueAt, Expr::value(due_at))
+            .col_expr(jobs::Column::Attempts, Expr::value(0))
+            .col_expr(jobs::Column::LastError, Expr::value(Option::<String>::None))
+            .col_expr(jobs::Column::LeaseOwner, Expr::value(Option::<Uuid>::None))
+            .col_expr(
+                jobs::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(jobs::Column::Id.eq(id))
+            .filter(jobs::Column::LeaseOwner.eq(token))
+            .exec(c)
+    })
+    .await?
+    .rows_affected
         == 1)
 }
 

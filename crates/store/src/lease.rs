@@ -13,6 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::error::retry_deadlocks;
 
 /// Errors are kept short: enough to tell an operator what went wrong.
 const MAX_ERROR_CHARS: usize = 500;
@@ -80,13 +81,15 @@ where
     if candidates.is_empty() {
         return Ok((token, Vec::new()));
     }
-    E::update_many()
-        .col_expr(cols.owner, Expr::value(token))
-        .col_expr(cols.until, Expr::value(lease_until))
-        .filter(cols.id.is_in(candidates))
-        .filter(cols.claimable(pending, now))
-        .exec(c)
-        .await?;
+    retry_deadlocks(|| {
+        E::update_many()
+            .col_expr(cols.owner, Expr::value(token))
+            .col_expr(cols.until, Expr::value(lease_until))
+            .filter(cols.id.is_in(candidates.iter().copied()))
+            .filter(cols.claimable(pending, now))
+            .exec(c)
+    })
+    .await?;
     let rows = E::find()
         .filter(cols.owner.eq(token))
         .order_by_asc(cols.order)
@@ -117,26 +120,26 @@ where
     } else {
         statuses.failed
     };
-    let mut update = E::update_many()
-        .col_expr(cols.status, Expr::value(status))
-        .col_expr(
-            cols.attempts,
-            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
-        )
-        .col_expr(
-            cols.last_error,
-            Expr::value(error.chars().take(MAX_ERROR_CHARS).collect::<String>()),
-        )
-        .col_expr(cols.owner, Expr::value(Option::<Uuid>::None))
-        .col_expr(cols.until, Expr::value(Option::<DateTime<Utc>>::None));
-    if let Some(at) = retry_at {
-        update = update.col_expr(cols.due, Expr::value(at));
-    }
-    update
-        .filter(cols.id.eq(id))
-        .filter(cols.owner.eq(token))
-        .exec(c)
-        .await?;
+    let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+    retry_deadlocks(|| {
+        let mut update = E::update_many()
+            .col_expr(cols.status, Expr::value(status))
+            .col_expr(
+                cols.attempts,
+                Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+            )
+            .col_expr(cols.last_error, Expr::value(error.clone()))
+            .col_expr(cols.owner, Expr::value(Option::<Uuid>::None))
+            .col_expr(cols.until, Expr::value(Option::<DateTime<Utc>>::None));
+        if let Some(at) = retry_at {
+            update = update.col_expr(cols.due, Expr::value(at));
+        }
+        update
+            .filter(cols.id.eq(id))
+            .filter(cols.owner.eq(token))
+            .exec(c)
+    })
+    .await?;
     Ok(())
 }
 

@@ -154,25 +154,27 @@ pub async fn mark_delivered(
     if ids.is_empty() {
         return Ok(0);
     }
-    Ok(events::Entity::update_many()
-        .col_expr(
-            events::Column::Status,
-            Expr::value(EventStatus::Delivered.as_str()),
-        )
-        .col_expr(events::Column::DeliveredAt, Expr::value(at))
-        .col_expr(
-            events::Column::LeaseOwner,
-            Expr::value(Option::<Uuid>::None),
-        )
-        .col_expr(
-            events::Column::LeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(events::Column::Id.is_in(ids.to_vec()))
-        .filter(events::Column::LeaseOwner.eq(token))
-        .exec(c)
-        .await?
-        .rows_affected)
+    Ok(crate::error::retry_deadlocks(|| {
+        events::Entity::update_many()
+            .col_expr(
+                events::Column::Status,
+                Expr::value(EventStatus::Delivered.as_str()),
+            )
+            .col_expr(events::Column::DeliveredAt, Expr::value(at))
+            .col_expr(
+                events::Column::LeaseOwner,
+                Expr::value(Option::<Uuid>::None),
+            )
+            .col_expr(
+                events::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(events::Column::Id.is_in(ids.iter().copied()))
+            .filter(events::Column::LeaseOwner.eq(token))
+            .exec(c)
+    })
+    .await?
+    .rows_affected)
 }
 
 /// Records a failed attempt of a claimed event: back to pending, due again at `retry_at`,
