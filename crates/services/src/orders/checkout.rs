@@ -55,6 +55,14 @@ struct Wanted {
     from_cart: bool,
 }
 
+/// What an order is made of, read before its unit of work.
+struct Prepared {
+    wanted: Wanted,
+    address: addresses::Address,
+    rows: Vec<(Variant, Option<Product>)>,
+    rules: Vec<store::StoredShippingRule>,
+}
+
 impl Orders<'_> {
     /// Places an order; with an idempotency key, a retry answers with the order the first
     /// request placed.
@@ -65,6 +73,13 @@ impl Orders<'_> {
         idempotency: Option<&IdempotentRequest>,
     ) -> ServiceResult<Replayable<OrderView>> {
         let (address_id, items) = validate(&input)?;
+        // The order's reads run on the readers before its unit of work, so that the one
+        // SQLite writer only takes the stock and writes (its time bounds every engine's
+        // checkouts a second there; elsewhere it is the same statements). Prices, the
+        // address and the cart are as good a moment before: stock is taken in the unit by
+        // a conditional update, and ordered cart lines leave only while they still hold
+        // the quantity ordered.
+        let prepared = self.prepare(buyer.user_id, address_id, items).await;
         let mut tx = self.s.begin().await?;
         if let Some(request) = idempotency
             && let Some(first) = tx
@@ -74,16 +89,11 @@ impl Orders<'_> {
             tx.rollback().await?;
             return Ok(Replayable::replayed(self.get(buyer, first).await?));
         }
-        let wanted = match items {
-            Some(items) => Wanted {
-                lines: items,
-                from_cart: false,
-            },
-            None => selected_cart_lines(&tx, buyer.user_id, self.s.clock().now()).await?,
-        };
-        let view = self
-            .place_in(&mut tx, buyer.user_id, address_id, &wanted)
-            .await?;
+        // After the key: a retry whose first request emptied the cart (nothing selected
+        // any more) gets the order it placed, not that error.
+        let prepared = prepared?;
+        let view = self.place_in(&mut tx, buyer.user_id, &prepared).await?;
+        let wanted = &prepared.wanted;
         if wanted.from_cart {
             // In the order's transaction, not after it: a unit the buyer adds again right
             // after ordering must stay in the cart, and no moment shows ordered lines there.
@@ -97,25 +107,59 @@ impl Orders<'_> {
         Ok(Replayable::fresh(view))
     }
 
+    /// Reads what the order needs: its lines (the buy-now items or the selected cart
+    /// lines), the address, the variants with their products, their sellers' shipping
+    /// rules.
+    async fn prepare(
+        &self,
+        buyer: UserId,
+        address_id: AddressId,
+        items: Option<Lines>,
+    ) -> ServiceResult<Prepared> {
+        let db = self.s.reader();
+        let wanted = match items {
+            Some(items) => Wanted {
+                lines: items,
+                from_cart: false,
+            },
+            None => selected_cart_lines(db, buyer, self.s.clock().now()).await?,
+        };
+        let address = addresses::find_owned(db, buyer, address_id)
+            .await
+            .not_found_as("address")?;
+        let ids: Vec<VariantId> = wanted.lines.iter().map(|(v, _)| *v).collect();
+        let rows = catalog_store::find_variants_with_products(db, &ids).await?;
+        let mut sellers: Vec<UserId> = rows
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().map(|p| p.seller_id))
+            .collect();
+        sellers.sort_unstable();
+        sellers.dedup();
+        let rules = store::shipping_rules(db, &sellers).await?;
+        Ok(Prepared {
+            wanted,
+            address,
+            rows,
+            rules,
+        })
+    }
+
     async fn place_in(
         &self,
         tx: &mut UnitOfWork<'_>,
         buyer: UserId,
-        address_id: AddressId,
-        wanted: &Wanted,
+        prepared: &Prepared,
     ) -> ServiceResult<OrderView> {
         let now = self.s.clock().now();
-        let address = addresses::find_owned(tx.conn(), buyer, address_id)
-            .await
-            .not_found_as("address")?;
+        let Prepared {
+            wanted,
+            address,
+            rows,
+            rules: stored,
+        } = prepared;
         let ids: Vec<VariantId> = wanted.lines.iter().map(|(v, _)| *v).collect();
-        let rows = catalog_store::find_variants_with_products(tx.conn(), &ids).await?;
-        let (priced, currency) = price_lines(&wanted.lines, &rows)?;
-        let mut sellers: Vec<UserId> = priced.iter().map(|l| l.product.seller_id).collect();
-        sellers.sort_unstable();
-        sellers.dedup();
-        let stored = store::shipping_rules(tx.conn(), &sellers).await?;
-        let rule_of = |seller: UserId| shipping_rule(&stored, seller, currency);
+        let (priced, currency) = price_lines(&wanted.lines, rows)?;
+        let rule_of = |seller: UserId| shipping_rule(stored, seller, currency);
         let lines: Vec<PricedLine> = priced
             .iter()
             .map(|l| PricedLine {
@@ -141,11 +185,11 @@ impl Orders<'_> {
             vat: totals.vat,
             refunded_total: Money::zero(currency),
             ship_to: ShipTo {
-                recipient: address.recipient,
-                phone: address.phone,
-                postal_code: address.postal_code,
-                line1: address.line1,
-                line2: address.line2,
+                recipient: address.recipient.clone(),
+                phone: address.phone.clone(),
+                postal_code: address.postal_code.clone(),
+                line1: address.line1.clone(),
+                line2: address.line2.clone(),
             },
             payment_deadline: deadline,
             cancel_reason: None,
@@ -375,15 +419,15 @@ fn validate(input: &CheckoutInput) -> ServiceResult<(AddressId, Option<Lines>)> 
 }
 
 async fn selected_cart_lines(
-    tx: &UnitOfWork<'_>,
+    db: &impl jangteo_store::ConnectionTrait,
     buyer: UserId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<Wanted> {
-    let live = cart_store::last_change(tx.conn(), buyer)
+    let live = cart_store::last_change(db, buyer)
         .await?
         .is_some_and(|t| !cart_rules::is_expired(t, now));
     let lines = if live {
-        cart_store::lines(tx.conn(), buyer).await?
+        cart_store::lines(db, buyer).await?
     } else {
         Vec::new()
     };
