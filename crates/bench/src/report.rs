@@ -41,12 +41,12 @@ pub fn checkouts(backend: &str, customers: usize, runs: &[(Scenario, CheckoutRun
     }
     println!();
     println!(
-        "| engine | scenario | customers | paid orders | paid orders/s | statements per paid order | write transactions per commit | writer busy | failed purchases | oversold | charges without an order |"
+        "| engine | scenario | customers | paid orders | paid orders/s | statements per paid order | write transactions per commit | writer busy | failed purchases | oversold | charges without an order | mails queued at the end |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (scenario, run, audit) in runs {
         println!(
-            "| {backend} | {} | {customers} | {} | {:.0} | {:.1} | {} | {} | {} | {} | {} |",
+            "| {backend} | {} | {customers} | {} | {:.0} | {:.1} | {} | {} | {} | {} | {} | {} |",
             scenario.name(),
             run.paid,
             run.paid as f64 / run.elapsed.as_secs_f64(),
@@ -65,7 +65,8 @@ pub fn checkouts(backend: &str, customers: usize, runs: &[(Scenario, CheckoutRun
                 )),
             run.failed,
             audit.oversold,
-            audit.charges_without_order
+            audit.charges_without_order,
+            audit.mails_queued
         );
     }
     println!();

@@ -241,6 +241,9 @@ pub struct Audit {
     pub oversold: usize,
     /// PAID payments whose order is not paid, plus orders answered as paid that are not.
     pub charges_without_order: u64,
+    /// Order mails still queued as jobs when the run ended: a mail runner falling behind
+    /// shows here as a count that grows with the run.
+    pub mails_queued: u64,
 }
 
 pub async fn audit(services: &Services, paid_orders: &[String]) -> anyhow::Result<Audit> {
@@ -283,8 +286,12 @@ pub async fn audit(services: &Services, paid_orders: &[String]) -> anyhow::Resul
         ordered += u64::try_from(row.try_get_by_index::<i64>(0)?)?;
     }
     without += paid_orders.len() as u64 - ordered;
+    let mails_queued =
+        count("SELECT COUNT(*) FROM jobs WHERE kind = 'send_mail' AND status = 'pending'".into())
+            .await?;
     Ok(Audit {
         oversold: findings.len(),
         charges_without_order: without,
+        mails_queued,
     })
 }

@@ -62,7 +62,7 @@ fn is_deadlock(err: &DbErr) -> bool {
 /// Runs `statement` — one statement on a connection of its own, in autocommit — again when
 /// the engine picks it as a deadlock's victim (up to 3 more times, a few milliseconds
 /// apart: the winner finishes meanwhile). InnoDB can deadlock two single statements on one
-/// table (a queue claim walking `ix_jobs_status_due` against a delete of a claimed row);
+/// table (a queue claim walking its index of due jobs against a delete of a claimed row);
 /// the claims and lease bookkeeping of the job queue and the outbox are such statements,
 /// and a lost one would leave its rows leased until the lease ran out. Inside a
 /// transaction the whole transaction is the victim: never call this there.

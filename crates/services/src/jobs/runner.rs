@@ -27,7 +27,7 @@ pub struct JobSettings {
 impl Default for JobSettings {
     fn default() -> Self {
         Self {
-            concurrency: 8,
+            concurrency: 64,
             lease_secs: 300,
             poll_ms: 1_000,
         }
