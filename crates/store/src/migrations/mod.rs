@@ -12,7 +12,7 @@ mod m20261202_000005_idempotency;
 mod m20261202_000006_carts_and_wishlists;
 mod m20261203_000007_orders;
 mod m20261203_000008_payments;
-mod m20261204_000009_job_claim_order;
+mod m20261204_000009_queue_claim_order;
 
 pub use lock::MigrationLock;
 
@@ -30,7 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_carts_and_wishlists::Migration),
             Box::new(m20261203_000007_orders::Migration),
             Box::new(m20261203_000008_payments::Migration),
-            Box::new(m20261204_000009_job_claim_order::Migration),
+            Box::new(m20261204_000009_queue_claim_order::Migration),
         ]
     }
 }
