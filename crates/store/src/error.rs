@@ -47,10 +47,18 @@ impl From<sea_orm::TransactionError<StoreError>> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the engine refused a statement to break a deadlock: nothing of its
+    /// transaction was kept, and running the transaction again is the remedy.
+    pub fn is_deadlock(&self) -> bool {
+        matches!(self, Self::Db(e) if is_deadlock(e))
+    }
+}
+
 /// Whether the engine refused the statement to break a deadlock (MySQL/MariaDB error 1213,
 /// SQLSTATE 40001; PostgreSQL 40P01) or as a serialization failure (40001). Such a
 /// statement changed nothing, and running it again is the engine's documented remedy.
-fn is_deadlock(err: &DbErr) -> bool {
+pub fn is_deadlock(err: &DbErr) -> bool {
     if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = err
         && let sea_orm::sqlx::Error::Database(e) = &**e
     {

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 use jangteo_core::events::DomainEvent;
 use jangteo_core::jobs::{AfterFailure, after_failure};
@@ -120,6 +121,18 @@ pub struct RoundReport {
     pub delivered: usize,
     pub failed: usize,
     pub parked: usize,
+}
+
+/// Whether the database broke a deadlock by failing this unit of work.
+fn deadlocked(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<jangteo_store::StoreError>()
+            .is_some_and(jangteo_store::StoreError::is_deadlock)
+            || cause
+                .downcast_ref::<sea_orm::DbErr>()
+                .is_some_and(jangteo_store::is_deadlock)
+    })
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -276,13 +289,26 @@ impl Outbox {
         events: &[Delivery],
     ) -> anyhow::Result<()> {
         sub.apply_outside(services, events).await?;
-        // With the units of work, so that on SQLite it shares their group's commit.
-        let tx = services.writer.begin().await?;
-        sub.apply(services, tx.conn(), events).await?;
         let ids: Vec<Uuid> = events.iter().map(|d| d.id).collect();
-        store::record_processed(tx.conn(), sub.name(), &ids, services.clock.now()).await?;
-        tx.commit().await?;
-        Ok(())
+        let unit = || async {
+            // With the units of work, so that on SQLite it shares their group's commit.
+            let tx = services.writer.begin().await?;
+            sub.apply(services, tx.conn(), events).await?;
+            store::record_processed(tx.conn(), sub.name(), &ids, services.clock.now()).await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        };
+        // InnoDB breaks a deadlock by rolling one transaction back whole (a sales counter
+        // against a product's sold-out switch, say): that one simply runs again, at once,
+        // instead of waiting out the event's retry delay.
+        unit.retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(2))
+                .with_max_times(3)
+                .with_jitter(),
+        )
+        .when(deadlocked)
+        .await
     }
 
     /// Runs rounds until no due event is left pending (also those another relay holds),
