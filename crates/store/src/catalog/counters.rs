@@ -35,6 +35,18 @@ pub fn record_sale_into(
 ) {
     let product_id = product_id.uuid();
     let table = Alias::new("product_sales_daily");
+    // The product's row first: the daily row's foreign key takes a shared lock on it, and
+    // a shared lock upgraded to the update's exclusive one deadlocks on InnoDB with any
+    // other writer of the product (its sold-out switch) that queued in between.
+    batch.push(
+        products::Entity::update_many()
+            .col_expr(
+                products::Column::SalesCount,
+                Expr::col(products::Column::SalesCount).add(units),
+            )
+            .filter(products::Column::Id.eq(product_id))
+            .build(backend),
+    );
     batch.push(
         product_sales_daily::Entity::insert(
             product_sales_daily::Model {
@@ -56,15 +68,6 @@ pub fn record_sale_into(
             .to_owned(),
         )
         .build(backend),
-    );
-    batch.push(
-        products::Entity::update_many()
-            .col_expr(
-                products::Column::SalesCount,
-                Expr::col(products::Column::SalesCount).add(units),
-            )
-            .filter(products::Column::Id.eq(product_id))
-            .build(backend),
     );
 }
 
