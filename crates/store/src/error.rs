@@ -48,17 +48,34 @@ impl From<sea_orm::TransactionError<StoreError>> for StoreError {
 }
 
 impl StoreError {
-    /// Whether the engine refused a statement to break a deadlock: nothing of its
-    /// transaction was kept, and running the transaction again is the remedy.
-    pub fn is_deadlock(&self) -> bool {
+    fn is_deadlock(&self) -> bool {
         matches!(self, Self::Db(e) if is_deadlock(e))
     }
+}
+
+/// Whether `err` or one of its causes is the engine breaking a deadlock (see
+/// [`is_deadlock`]): for units of work run again whole, with [`deadlock_retries`].
+pub fn deadlock_in(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |e| e.source()).any(|e| {
+        e.downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_deadlock)
+            || e.downcast_ref::<DbErr>().is_some_and(is_deadlock)
+    })
+}
+
+/// How a deadlock's victim is run again: up to 3 more times, a few milliseconds apart
+/// (the winner finishes meanwhile).
+pub fn deadlock_retries() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(2))
+        .with_max_times(3)
+        .with_jitter()
 }
 
 /// Whether the engine refused the statement to break a deadlock (MySQL/MariaDB error 1213,
 /// SQLSTATE 40001; PostgreSQL 40P01) or as a serialization failure (40001). Such a
 /// statement changed nothing, and running it again is the engine's documented remedy.
-pub fn is_deadlock(err: &DbErr) -> bool {
+fn is_deadlock(err: &DbErr) -> bool {
     if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = err
         && let sea_orm::sqlx::Error::Database(e) = &**e
     {
@@ -68,8 +85,7 @@ pub fn is_deadlock(err: &DbErr) -> bool {
 }
 
 /// Runs `statement` — one statement on a connection of its own, in autocommit — again when
-/// the engine picks it as a deadlock's victim (up to 3 more times, a few milliseconds
-/// apart: the winner finishes meanwhile). InnoDB can deadlock two single statements on one
+/// the engine picks it as a deadlock's victim ([`deadlock_retries`]). InnoDB can deadlock two single statements on one
 /// table (a queue claim walking its index of due jobs against a delete of a claimed row);
 /// the claims and lease bookkeeping of the job queue and the outbox are such statements,
 /// and a lost one would leave its rows leased until the lease ran out. Inside a
@@ -80,12 +96,7 @@ where
     Fut: std::future::Future<Output = Result<T, DbErr>>,
 {
     statement
-        .retry(
-            ExponentialBuilder::default()
-                .with_min_delay(Duration::from_millis(2))
-                .with_max_times(3)
-                .with_jitter(),
-        )
+        .retry(deadlock_retries())
         .when(is_deadlock)
         .notify(|e, after| tracing::debug!(error = %e, ?after, "statement chosen as a deadlock victim; again"))
         .await

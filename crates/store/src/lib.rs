@@ -30,7 +30,7 @@ pub use batch::Batch;
 pub use connect::{
     Backend, DbSettings, PoolStats, connect, pool_stats, reader, redact_url, statements_executed,
 };
-pub use error::{StoreError, StoreResult, UNIQUE_INDEXES, is_deadlock};
+pub use error::{StoreError, StoreResult, UNIQUE_INDEXES, deadlock_in, deadlock_retries};
 pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 pub use writer::{GroupStats, MAX_GROUP, WriteTxn, Writer};
 

@@ -80,6 +80,12 @@ impl Orders<'_> {
         // a conditional update, and ordered cart lines leave only while they still hold
         // the quantity ordered.
         let prepared = self.prepare(buyer.user_id, address_id, items).await;
+        if idempotency.is_none() {
+            // A refusal without a key to replay needs no unit of work at all.
+            if let Err(e) = prepared {
+                return Err(e);
+            }
+        }
         let mut tx = self.s.begin().await?;
         if let Some(request) = idempotency
             && let Some(first) = tx

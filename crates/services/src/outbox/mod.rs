@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::Retryable;
 use chrono::{DateTime, Utc};
 use jangteo_core::events::DomainEvent;
 use jangteo_core::jobs::{AfterFailure, after_failure};
@@ -121,18 +121,6 @@ pub struct RoundReport {
     pub delivered: usize,
     pub failed: usize,
     pub parked: usize,
-}
-
-/// Whether the database broke a deadlock by failing this unit of work.
-fn deadlocked(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<jangteo_store::StoreError>()
-            .is_some_and(jangteo_store::StoreError::is_deadlock)
-            || cause
-                .downcast_ref::<sea_orm::DbErr>()
-                .is_some_and(jangteo_store::is_deadlock)
-    })
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -301,14 +289,9 @@ impl Outbox {
         // InnoDB breaks a deadlock by rolling one transaction back whole (a sales counter
         // against a product's sold-out switch, say): that one simply runs again, at once,
         // instead of waiting out the event's retry delay.
-        unit.retry(
-            ExponentialBuilder::default()
-                .with_min_delay(Duration::from_millis(2))
-                .with_max_times(3)
-                .with_jitter(),
-        )
-        .when(deadlocked)
-        .await
+        unit.retry(jangteo_store::deadlock_retries())
+            .when(|e: &anyhow::Error| jangteo_store::deadlock_in(e.as_ref()))
+            .await
     }
 
     /// Runs rounds until no due event is left pending (also those another relay holds),
